@@ -1,0 +1,187 @@
+"""The genesis values: what a chain starts from, after parsing and validation.
+
+These are plain frozen values with defaults; `genesis.load` builds them from a geth-style JSON
+document and is the only place that knows the JSON spelling of each field. Consensus, staking
+and attribution read their parameters from here, so every tunable of the chain lives in one file.
+"""
+
+from dataclasses import dataclass, field
+
+from openledger.genesis.types import Address, ChainId, Gas, Timestamp, Wei
+
+GWEI = 10**9
+ETHER = 10**18
+
+DEFAULT_GAS_LIMIT = Gas(30_000_000)
+DEFAULT_BASE_FEE = Wei(GWEI)
+
+
+def _precompile(suffix: str) -> Address:
+    return Address(bytes.fromhex(suffix.rjust(40, "0")))
+
+
+STAKING_ADDRESS = _precompile("0800")
+DATANETS_ADDRESS = _precompile("0a01")
+MODELS_ADDRESS = _precompile("0a02")
+AGENTS_ADDRESS = _precompile("0a03")
+ATTRIBUTION_ADDRESS = _precompile("0a04")
+PRECOMPILE_ADDRESSES = (
+    STAKING_ADDRESS,
+    DATANETS_ADDRESS,
+    MODELS_ADDRESS,
+    AGENTS_ADDRESS,
+    ATTRIBUTION_ADDRESS,
+)
+"""Addresses of OpenLedger's native precompiles."""
+
+PRECOMPILE_CODE = b"\x01"
+"""The one byte of code genesis places at each precompile address: Solidity refuses to call an
+address without code when the called function returns nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """One prefunded or predeployed account of the genesis `alloc`."""
+
+    balance: Wei = Wei(0)
+    """Starting balance."""
+    nonce: int = 0
+    """Starting nonce."""
+    code: bytes = b""
+    """Runtime bytecode, empty for an externally owned account."""
+    storage: tuple[tuple[int, int], ...] = ()
+    """Storage slots as (slot, value) pairs, sorted by slot, zero values left out."""
+
+
+@dataclass(frozen=True, slots=True)
+class GenesisValidator:
+    """A validator of the first validator set."""
+
+    address: Address
+    """The validator's signing address (the address of its secp256k1 key)."""
+    stake: Wei
+    """Self-stake bonded at genesis; it is the validator's voting power."""
+    commission_bps: int = 1000
+    """Share of its delegators' rewards the validator keeps, in basis points."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusParams:
+    """Block time and round timeouts; every validator must use the same values."""
+
+    block_time_ms: int = 1000
+    """Target time between blocks: the pause after a commit before the next height starts."""
+    timeout_propose_ms: int = 3000
+    """How long a validator waits for a proposal in round 0."""
+    timeout_propose_delta_ms: int = 500
+    """Added to the propose timeout for each further round."""
+    timeout_prevote_ms: int = 1000
+    """How long a validator waits for more prevotes after seeing +2/3 of any."""
+    timeout_prevote_delta_ms: int = 500
+    """Added to the prevote timeout for each further round."""
+    timeout_precommit_ms: int = 1000
+    """How long a validator waits for more precommits after seeing +2/3 of any."""
+    timeout_precommit_delta_ms: int = 500
+    """Added to the precommit timeout for each further round."""
+
+
+@dataclass(frozen=True, slots=True)
+class StakingParams:
+    """The staking precompile's rules: who validates, how they are paid and punished."""
+
+    max_validators: int = 100
+    """Size of the active set: the top validators by stake."""
+    min_validator_stake: Wei = Wei(1000 * ETHER)
+    """Least self-stake a validator must bond to be eligible."""
+    min_delegation: Wei = Wei(ETHER)
+    """Least amount one delegation may add."""
+    epoch_length: int = 100
+    """Blocks per epoch; the active set changes only at epoch boundaries."""
+    unbonding_blocks: int = 1000
+    """Blocks an undelegated stake waits before it can be withdrawn."""
+    block_reward: Wei = Wei(2 * ETHER)
+    """New OPEN issued with every block, shared by the validators and their delegators."""
+    downtime_window: int = 100
+    """Number of recent blocks over which missed commit signatures are counted."""
+    min_signed_per_window_bps: int = 5000
+    """Least share of the window a validator must sign, in basis points, or it is jailed."""
+    downtime_jail_blocks: int = 600
+    """Blocks a validator jailed for downtime must wait before it may unjail."""
+    downtime_slash_bps: int = 100
+    """Share of stake slashed for downtime, in basis points."""
+    double_sign_slash_bps: int = 500
+    """Share of stake slashed for signing two conflicting votes, in basis points."""
+    evidence_reward_bps: int = 1000
+    """Share of the slashed amount paid to whoever submitted the evidence, in basis points."""
+    evidence_max_age_blocks: int = 10_000
+    """Evidence older than this many blocks is refused; keep it below `unbonding_blocks` x 10."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionParams:
+    """Parameters of the Datanet, model, agent and attribution precompiles."""
+
+    protocol_fee_bps: int = 1000
+    """Share of each inference fee paid to the protocol (validators and stakers)."""
+    model_owner_fee_bps: int = 3000
+    """Share of each inference fee paid to the model's owner."""
+    agent_owner_fee_bps: int = 1000
+    """Share paid to the agent's owner when an inference names an agent; otherwise it goes to
+    the contributors."""
+    protocol_account: Address = Address(b"\x00" * 20)
+    """Where the protocol share accrues until staking distributes it; zero means the staking
+    precompile."""
+    max_contributions_per_inference: int = 64
+    """Most contributions one inference may credit."""
+    daily_contribution_bytes: int = 1 << 30
+    """Bytes one contributor may add to one Datanet per day."""
+    daily_contribution_count: int = 1000
+    """Contributions one contributor may add to one Datanet per day."""
+    flag_penalty_threshold: int = 3
+    """Flags after which a contributor may no longer contribute to that Datanet."""
+    min_agent_stake: Wei = Wei(100 * ETHER)
+    """Least stake an agent must bond to register."""
+    agent_unbonding_blocks: int = 1000
+    """Blocks an agent's stake waits between `requestUnstake` and `withdrawStake`."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLedgerParams:
+    """The `openledger` section of a genesis file."""
+
+    validators: tuple[GenesisValidator, ...] = ()
+    """The first validator set."""
+    consensus: ConsensusParams = field(default_factory=ConsensusParams)
+    """Block time and round timeouts."""
+    staking: StakingParams = field(default_factory=StakingParams)
+    """Staking, reward and slashing rules."""
+    attribution: AttributionParams = field(default_factory=AttributionParams)
+    """Datanet, model, agent and attribution rules."""
+
+
+@dataclass(frozen=True, slots=True)
+class Genesis:
+    """A validated genesis: the chain id, the first block's header fields and the first state."""
+
+    chain_id: ChainId
+    """EIP-155 chain id; wallets compare it with `eth_chainId`."""
+    alloc: tuple[tuple[Address, Account], ...]
+    """Accounts present at genesis, sorted by address."""
+    gas_limit: Gas = DEFAULT_GAS_LIMIT
+    """Gas limit of every block (this chain keeps it constant)."""
+    base_fee: Wei = DEFAULT_BASE_FEE
+    """Base fee of the genesis block; later base fees follow EIP-1559."""
+    timestamp: Timestamp = Timestamp(0)
+    """Timestamp of the genesis block."""
+    extra_data: bytes = b""
+    """Extra data of the genesis block, at most 32 bytes."""
+    coinbase: Address = Address(b"\x00" * 20)
+    """Coinbase of the genesis block."""
+    mix_hash: bytes = b"\x00" * 32
+    """Mix hash of the genesis block."""
+    openledger: OpenLedgerParams = field(default_factory=OpenLedgerParams)
+    """Validators and the chain's own parameters."""
+
+    def alloc_dict(self) -> dict[Address, Account]:
+        """The alloc as a mapping, for lookups."""
+        return dict(self.alloc)

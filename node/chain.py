@@ -1,0 +1,185 @@
+"""The node's chain: the store, the mempool and execution, behind the one-writer rule.
+
+RPC handlers call `submit_transaction` (on the event loop thread). Block producers (the dev
+producer, later the consensus driver) call `build_block` and `commit`; they are the only writers,
+and they run one at a time. Execution and the LevelDB write run in a worker thread so that the
+event loop keeps answering RPC while a block is built; the mempool is touched only on the event
+loop thread, before and after.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
+
+from openledger.genesis.types import Address, Hash32, Wei
+from openledger.node.mempool import Mempool, PoolTransaction
+from openledger.state.errors import InvalidTransaction
+from openledger.state.execute import BlockBuilder, Chain, compute_next_base_fee
+from openledger.state.fork import BlockInputs
+from openledger.state.store import ChainStore, ExecutedBlock
+from openledger.state.transactions import check_transaction, decode_transaction
+
+log = logging.getLogger("openledger.chain")
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltBlock:
+    """A block built from the mempool, not yet committed."""
+
+    executed: ExecutedBlock
+    """The executed block."""
+    rejected: tuple[tuple[Hash32, str], ...]
+    """Transactions taken from the pool that could not be included, with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTemplate:
+    """The header fields a producer chooses for a new block."""
+
+    proposer: Address
+    """Coinbase: the validator that proposes the block."""
+    timestamp: int
+    """Block timestamp, strictly after the parent's."""
+    extra_data: bytes
+    """The hash of the parent's commit certificate (empty for block 1)."""
+    mix_hash: bytes
+    """prevRandao, derived from `extra_data`."""
+    last_commit_signers: tuple[Address, ...] = ()
+    """Who signed the parent's commit (for the block hooks)."""
+
+
+class NodeChain:
+    """Store, mempool and execution of one node."""
+
+    def __init__(
+        self,
+        store: ChainStore,
+        chain: Chain,
+        mempool: Mempool | None = None,
+        *,
+        allow_unprotected: bool = False,
+    ) -> None:
+        self.store = store
+        self.chain = chain
+        self.mempool = mempool or Mempool()
+        self.allow_unprotected = allow_unprotected
+        self.work_available = asyncio.Event()
+        self._block_listeners: list[Callable[[BlockHeaderAPI], None]] = []
+        self._pending_listeners: list[Callable[[Hash32], None]] = []
+        self._transaction_listeners: list[Callable[[PoolTransaction], None]] = []
+
+    # --- listeners ------------------------------------------------------------------------------
+
+    def on_block(self, listener: Callable[[BlockHeaderAPI], None]) -> None:
+        """Call `listener` with every committed header."""
+        self._block_listeners.append(listener)
+
+    def on_pending_transaction(self, listener: Callable[[Hash32], None]) -> None:
+        """Call `listener` with the hash of every transaction that enters the pool."""
+        self._pending_listeners.append(listener)
+
+    def on_new_transaction(self, listener: Callable[[PoolTransaction], None]) -> None:
+        """Call `listener` with every transaction that enters the pool (for gossip)."""
+        self._transaction_listeners.append(listener)
+
+    # --- transactions ---------------------------------------------------------------------------
+
+    def next_base_fee(self) -> Wei:
+        """Base fee of the next block."""
+        return compute_next_base_fee(self.store.head)
+
+    def decode(self, raw: bytes) -> SignedTransactionAPI:
+        """Decode a raw transaction and apply the static rules; raises InvalidTransaction."""
+        transaction = decode_transaction(raw, self.chain.vm_class)
+        check_transaction(
+            transaction,
+            self.chain.chain_id,
+            self.store.head.gas_limit,
+            allow_unprotected=self.allow_unprotected,
+        )
+        return transaction
+
+    def submit_transaction(self, raw: bytes) -> Hash32:
+        """Validate a raw transaction and add it to the pool; returns its hash."""
+        transaction = self.decode(raw)
+        state = self.store.state_at(self.store.head)
+        result = self.mempool.add(transaction, raw, state, self.next_base_fee())
+        entry = self.mempool.get(result.hash)
+        for listener in self._pending_listeners:
+            listener(result.hash)
+        if entry is not None:
+            for tx_listener in self._transaction_listeners:
+                tx_listener(entry)
+        if result.pending:
+            self.work_available.set()
+        return result.hash
+
+    def pending_nonce(self, address: Address) -> int:
+        """The next nonce `address` should use, counting its executable pool transactions."""
+        state = self.store.state_at(self.store.head)
+        return self.mempool.pending_nonce(address, state.get_nonce(address))
+
+    def has_executable(self) -> bool:
+        """True when the pool holds a transaction the next block could include."""
+        return bool(self.mempool.select(self.next_base_fee(), self.store.head.gas_limit)[:1])
+
+    # --- the writer -----------------------------------------------------------------------------
+
+    async def build_block(
+        self, template: BlockTemplate, *, include_pool: bool = True
+    ) -> BuiltBlock:
+        """Build the next block from the pool (off the event loop) without committing it."""
+        parent = self.store.head
+        candidates = (
+            self.mempool.select(self.next_base_fee(), parent.gas_limit) if include_pool else []
+        )
+        return await asyncio.to_thread(self._build, parent, template, candidates)
+
+    def _build(
+        self, parent: BlockHeaderAPI, template: BlockTemplate, candidates: list[PoolTransaction]
+    ) -> BuiltBlock:
+        builder = BlockBuilder(
+            self.chain,
+            self.store.db,
+            parent,
+            coinbase=template.proposer,
+            timestamp=template.timestamp,
+            extra_data=template.extra_data,
+            mix_hash=template.mix_hash,
+            inputs=BlockInputs(template.proposer, template.last_commit_signers),
+        )
+        rejected: list[tuple[Hash32, str]] = []
+        failed_senders: set[Address] = set()
+        for entry in candidates:
+            if entry.sender in failed_senders:
+                continue
+            try:
+                builder.add_transaction(entry.transaction)
+            except InvalidTransaction as error:
+                failed_senders.add(entry.sender)
+                if error.reason != "gas limit reached":
+                    rejected.append((entry.hash, str(error)))
+        return BuiltBlock(builder.finish(), tuple(rejected))
+
+    async def commit(self, executed: ExecutedBlock, certificate: bytes | None) -> BlockHeaderAPI:
+        """Commit a block as the new head, then prune the pool and tell the listeners."""
+        await asyncio.to_thread(self.store.commit, executed, certificate)
+        header = executed.block.header
+        state = self.store.state_at(header)
+        senders = {Address(tx.sender) for tx in executed.block.transactions}
+        self.mempool.on_new_head(state, senders)
+        for listener in self._block_listeners:
+            try:
+                listener(header)
+            except Exception:
+                log.exception("a block listener failed")
+        return header
+
+    def drop_rejected(self, rejected: tuple[tuple[Hash32, str], ...]) -> None:
+        """Remove transactions a block could not include, so they are not retried forever."""
+        for tx_hash, reason in rejected:
+            if self.mempool.remove(tx_hash):
+                log.info("dropped transaction 0x%s: %s", tx_hash.hex(), reason)

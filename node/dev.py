@@ -1,0 +1,209 @@
+"""Dev mode: one local validator that mines on demand, as `anvil` and `hardhat node` do.
+
+- With `--block-time 0` (automine), a block is mined as soon as an executable transaction
+  arrives; transactions that arrive while a block is being built go into the next one together.
+- With a positive block time, a block is mined on that interval, empty or not.
+- `evm_mine`, `anvil_mine`, `evm_increaseTime` and `evm_setNextBlockTimestamp` steer it.
+
+The producer is the chain's one writer: every block, whatever asked for it, is built and
+committed by `DevProducer.run`, one at a time.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth.abc import BlockHeaderAPI
+
+from openledger.genesis.dev import derive_dev_keys, derive_dev_validator_key, make_dev_genesis
+from openledger.genesis.errors import OpenLedgerError
+from openledger.genesis.load import load_genesis, write_genesis
+from openledger.genesis.model import Genesis
+from openledger.genesis.types import Address, ChainId
+from openledger.node.chain import NodeChain
+from openledger.node.sealing import SoloSealer, compute_timestamp, make_template
+
+log = logging.getLogger("openledger.dev")
+
+GENESIS_FILE = "genesis.json"
+
+
+@dataclass(frozen=True, slots=True)
+class DevChainSpec:
+    """A dev chain's genesis and its keys."""
+
+    genesis: Genesis
+    """The genesis (read back from the data directory on restarts)."""
+    accounts: dict[Address, bytes]
+    """Prefunded accounts and their private keys, in derivation order."""
+    validator_key: bytes
+    """The private key of the single validator."""
+
+
+def prepare_dev_chain(
+    datadir: Path, chain_id: ChainId, accounts: int, block_time: float
+) -> DevChainSpec:
+    """The dev chain of `datadir`: created on first start, read back afterwards.
+
+    The genesis is written into the data directory so that a restart finds the same chain
+    (its timestamp is the time of the first start).
+    """
+    keys = derive_dev_keys(accounts)
+    validator = derive_dev_validator_key()
+    path = datadir / GENESIS_FILE
+    if path.exists():
+        genesis = load_genesis(path)
+        if genesis.chain_id != chain_id:
+            raise OpenLedgerError(
+                f"the data directory {datadir} holds a dev chain with chain id "
+                f"{genesis.chain_id}; start with --chain-id {genesis.chain_id} or use another "
+                "--datadir"
+            )
+    else:
+        genesis = make_dev_genesis(
+            chain_id,
+            tuple(key.address for key in keys),
+            (validator.address,),
+            block_time_ms=int(block_time * 1000),
+            timestamp=int(time.time()),
+        )
+        datadir.mkdir(parents=True, exist_ok=True)
+        write_genesis(genesis, path)
+    return DevChainSpec(
+        genesis, {key.address: key.private_key for key in keys}, validator.private_key
+    )
+
+
+@dataclass
+class _MineRequest:
+    count: int
+    timestamp: int | None
+    done: asyncio.Future[list[BlockHeaderAPI]]
+
+
+@dataclass
+class DevProducer:
+    """Mines the dev chain's blocks, and offers the dev RPC controls."""
+
+    chain: NodeChain
+    sealer: SoloSealer
+    accounts: dict[Address, bytes]
+    block_time: float = 0.0
+    clock: Callable[[], float] = time.time
+    automine: bool = True
+    _time_offset: int = 0
+    _next_timestamp: int | None = None
+    _requests: deque[_MineRequest] = field(default_factory=deque)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _next_tick: float | None = None
+
+    def __post_init__(self) -> None:
+        self.automine = self.block_time == 0
+        self.set_interval(self.block_time)
+
+    async def run(self) -> None:
+        """Produce blocks until cancelled."""
+        while True:
+            await self._wait(self._next_tick)
+            while self._requests:
+                request = self._requests.popleft()
+                try:
+                    headers = [await self._produce(request.timestamp if i == 0 else None)
+                               for i in range(request.count)]  # fmt: skip
+                except Exception as error:
+                    if not request.done.done():
+                        request.done.set_exception(error)
+                    raise
+                if not request.done.done():
+                    request.done.set_result(headers)
+            if self._next_tick is not None and self.clock() >= self._next_tick:
+                await self._produce(None)
+                self._next_tick = self.clock() + self.block_time
+            while self.automine and self.chain.has_executable():
+                await self._produce(None)
+
+    async def _wait(self, next_tick: float | None) -> None:
+        work = self.chain.work_available
+        waits = [asyncio.ensure_future(self._wake.wait())]
+        if self.automine:
+            waits.append(asyncio.ensure_future(work.wait()))
+        timeout = None if next_tick is None else max(0.0, next_tick - self.clock())
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+        self._wake.clear()
+        work.clear()
+
+    async def _produce(self, timestamp: int | None) -> BlockHeaderAPI:
+        store = self.chain.store
+        parent = store.head
+        if timestamp is None:
+            timestamp = self._next_timestamp
+        now = int(self.clock()) + self._time_offset
+        block_timestamp = (
+            compute_timestamp(parent, now)
+            if timestamp is None
+            else max(timestamp, parent.timestamp + 1)
+        )
+        self._next_timestamp = None
+        template = make_template(
+            store, self.sealer.address, block_timestamp, store.get_commit(parent.block_number)
+        )
+        built = await self.chain.build_block(template)
+        certificate = self.sealer.seal(built.executed.block.header)
+        header = await self.chain.commit(built.executed, certificate)
+        self.chain.drop_rejected(built.rejected)
+        log.info(
+            "mined block %d (%d transactions, %d gas) 0x%s",
+            header.block_number,
+            len(built.executed.block.transactions),
+            header.gas_used,
+            header.hash.hex()[:16],
+        )
+        return header
+
+    # --- DevControls ----------------------------------------------------------------------------
+
+    async def mine(self, count: int, timestamp: int | None) -> list[BlockHeaderAPI]:
+        """Mine `count` blocks now (the first at `timestamp` if given)."""
+        done: asyncio.Future[list[BlockHeaderAPI]] = asyncio.get_running_loop().create_future()
+        self._requests.append(_MineRequest(count, timestamp, done))
+        self._wake.set()
+        return await done
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        """Give the next block this timestamp."""
+        self._next_timestamp = timestamp
+
+    def increase_time(self, seconds: int) -> int:
+        """Move the chain's clock forward; returns the total offset in seconds."""
+        self._time_offset += seconds
+        return self._time_offset
+
+    def set_automine(self, enabled: bool) -> None:
+        """Turn mining on each transaction on or off."""
+        self.automine = enabled
+        self._wake.set()
+
+    def is_automine(self) -> bool:
+        """Whether a block is mined on each transaction."""
+        return self.automine
+
+    def set_interval(self, seconds: float) -> None:
+        """Mine on this interval (0 stops interval mining)."""
+        self.block_time = seconds
+        self._next_tick = self.clock() + seconds if seconds > 0 else None
+        self._wake.set()
+
+    def drop_transaction(self, tx_hash: bytes) -> bool:
+        """Remove a transaction from the pool."""
+        return self.chain.mempool.remove(tx_hash)

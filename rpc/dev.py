@@ -1,0 +1,110 @@
+"""Dev-node methods, with the names Hardhat, Anvil and Ganache users call: mining control, time
+travel and dropping transactions.
+
+Only a dev node answers them; a validator or RPC node answers -32601 as if they did not exist,
+so that nobody can mine or warp time on a real network through its RPC port.
+"""
+
+from typing import Any
+
+from openledger.rpc.codec import UINT64_MAX, data, parse_bool, parse_hash, parse_quantity, quantity
+from openledger.rpc.dispatch import MethodTable, Param, RequestContext
+from openledger.rpc.errors import METHOD_NOT_FOUND, RpcError
+
+methods = MethodTable()
+
+MAX_MINE_AT_ONCE = 10_000
+
+
+def dev(ctx: RequestContext) -> Any:
+    """The dev controls, or the error a non-dev node gives."""
+    controls = ctx.api.dev
+    if controls is None:
+        raise RpcError(
+            METHOD_NOT_FOUND, "the method does not exist/is not available: this is not a dev node"
+        )
+    return controls
+
+
+def _number(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+    return parse_quantity(value, UINT64_MAX)
+
+
+@methods.method("evm_mine", params=(Param("timestamp", _number, default=None),))
+async def evm_mine(ctx: RequestContext, timestamp: int | None) -> str:
+    await dev(ctx).mine(1, timestamp)
+    return "0x0"
+
+
+@methods.method("anvil_mine", "hardhat_mine", params=(
+    Param("blocks", _number, default=1),
+    Param("interval", _number, default=None),
+))  # fmt: skip
+async def mine_many(ctx: RequestContext, count: int, interval: int | None) -> None:
+    if not 1 <= count <= MAX_MINE_AT_ONCE:
+        raise RpcError(
+            -32602, f"invalid argument 0 (blocks): mine between 1 and {MAX_MINE_AT_ONCE} blocks"
+        )
+    controls = dev(ctx)
+    if interval is None:
+        await controls.mine(count, None)
+        return
+    for _ in range(count):
+        timestamp = ctx.api.store.head.timestamp + max(1, interval)
+        await controls.mine(1, timestamp)
+
+
+@methods.method("evm_increaseTime", params=(Param("seconds", _number),))
+async def increase_time(ctx: RequestContext, seconds: int) -> str:
+    return quantity(dev(ctx).increase_time(seconds))
+
+
+@methods.method("evm_setNextBlockTimestamp", params=(Param("timestamp", _number),))
+async def set_next_timestamp(ctx: RequestContext, timestamp: int) -> None:
+    if timestamp <= ctx.api.store.head.timestamp:
+        raise RpcError(
+            -32602,
+            f"invalid argument 0 (timestamp): {timestamp} is not after the latest block's "
+            f"timestamp {ctx.api.store.head.timestamp}",
+        )
+    dev(ctx).set_next_timestamp(timestamp)
+
+
+@methods.method("evm_setAutomine", params=(Param("enabled", parse_bool),))
+async def set_automine(ctx: RequestContext, enabled: bool) -> bool:
+    dev(ctx).set_automine(enabled)
+    return True
+
+
+@methods.method("anvil_getAutomine", "hardhat_getAutomine")
+async def get_automine(ctx: RequestContext) -> bool:
+    return bool(dev(ctx).is_automine())
+
+
+@methods.method("evm_setIntervalMining", params=(Param("milliseconds", _number),))
+async def set_interval_mining(ctx: RequestContext, milliseconds: int) -> bool:
+    dev(ctx).set_interval(milliseconds / 1000)
+    return True
+
+
+@methods.method(
+    "anvil_dropTransaction", "hardhat_dropTransaction", params=(Param("hash", parse_hash),)
+)
+async def drop_transaction(ctx: RequestContext, tx_hash: bytes) -> Any:
+    return dev(ctx).drop_transaction(tx_hash) or None
+
+
+@methods.method("anvil_nodeInfo")
+async def node_info(ctx: RequestContext) -> dict[str, Any]:
+    head = ctx.api.store.head
+    return {
+        "currentBlockNumber": quantity(head.block_number),
+        "currentBlockTimestamp": head.timestamp,
+        "currentBlockHash": data(head.hash),
+        "chainId": quantity(ctx.api.chain.chain_id),
+        "automine": bool(dev(ctx).is_automine()),
+    }

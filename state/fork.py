@@ -1,0 +1,120 @@
+"""The one py-evm fork this chain runs: Prague, with OpenLedger's precompiles and block hooks.
+
+py-evm's forks inherit from each other seventeen levels deep; we add exactly one level on top of
+Prague, with real classes, and nothing else in the code base subclasses py-evm. The precompiles
+of `attribution/` and `consensus/` are not known here (this folder must not import them): the node
+passes them in, with the block hooks that run before and after a block's transactions, and
+`make_vm_class` returns the VM class of that chain.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, StateAPI
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PRAGUE_PRECOMPILES, PragueComputation
+from eth.vm.forks.prague.state import PragueState
+
+from openledger.genesis.types import Address
+
+Precompile = Callable[[ComputationAPI], ComputationAPI]
+"""A precompile: runs on the computation of the message sent to its address, charges its gas,
+and returns the computation (py-evm's contract)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInputs:
+    """What a block's hooks may know about the block beyond its header."""
+
+    proposer: Address
+    """The validator that proposed the block (also the header's coinbase)."""
+    last_commit_signers: tuple[Address, ...] = ()
+    """Validators whose precommits are in the commit certificate of the parent block."""
+
+
+class BlockHooks(Protocol):
+    """State changes a chain makes around every block's transactions (rewards, epochs, ...).
+
+    Hooks must be deterministic functions of the state, the header and the inputs: every node
+    runs them and must reach the same state root.
+    """
+
+    def before_transactions(
+        self, state: StateAPI, header: BlockHeaderAPI, inputs: BlockInputs
+    ) -> None: ...
+
+    def after_transactions(
+        self, state: StateAPI, header: BlockHeaderAPI, inputs: BlockInputs
+    ) -> None: ...
+
+
+class NoHooks:
+    """A chain without per-block state changes."""
+
+    def before_transactions(
+        self, state: StateAPI, header: BlockHeaderAPI, inputs: BlockInputs
+    ) -> None:
+        return None
+
+    def after_transactions(
+        self, state: StateAPI, header: BlockHeaderAPI, inputs: BlockInputs
+    ) -> None:
+        return None
+
+
+class OpenLedgerComputation(PragueComputation):
+    """Prague computation; `make_vm_class` sets the precompiles of the chain."""
+
+
+class OpenLedgerState(PragueState):
+    """Prague state running `OpenLedgerComputation`."""
+
+    computation_class = OpenLedgerComputation
+
+
+class OpenLedgerVM(PragueVM):
+    """Prague VM with the chain's block hooks.
+
+    `block_inputs` must be set before a block is built or imported; `make_vm_class` sets the
+    hooks.
+    """
+
+    fork = "openledger-prague"
+    _state_class = OpenLedgerState
+    hooks: BlockHooks = NoHooks()
+    block_inputs: BlockInputs | None = None
+
+    def block_preprocessing(self, block: BlockAPI) -> None:
+        super().block_preprocessing(block)
+        self.hooks.before_transactions(self.state, block.header, self._require_inputs(block))
+
+    def block_postprocessing(self, block: BlockAPI) -> BlockAPI:
+        self.hooks.after_transactions(self.state, block.header, self._require_inputs(block))
+        return super().block_postprocessing(block)
+
+    def _require_inputs(self, block: BlockAPI) -> BlockInputs:
+        if self.block_inputs is None:
+            return BlockInputs(proposer=Address(block.header.coinbase))
+        return self.block_inputs
+
+
+def make_vm_class(
+    precompiles: Mapping[Address, Precompile] | None = None,
+    hooks: BlockHooks | None = None,
+) -> type[OpenLedgerVM]:
+    """The VM class of a chain with these extra precompiles and block hooks."""
+    chain_precompiles = {**PRAGUE_PRECOMPILES, **(precompiles or {})}
+    chain_hooks = hooks or NoHooks()
+
+    class ChainComputation(OpenLedgerComputation):
+        _precompiles = chain_precompiles
+
+    class ChainState(OpenLedgerState):
+        computation_class = ChainComputation
+
+    class ChainVM(OpenLedgerVM):
+        _state_class = ChainState
+        hooks = chain_hooks
+
+    return ChainVM

@@ -1,0 +1,245 @@
+"""The chain store: committed blocks, receipts, indexes and commit certificates.
+
+Built on py-evm's ChainDB (headers, canonical chain, transaction index, state tries) plus our own
+keys (receipts by block, the log index, commit certificates; see `state/schema.py`). `commit()`
+writes a whole block in one atomic LevelDB batch, head pointer included, so a crash leaves either
+the block or nothing. Readers (RPC) see only committed data.
+
+The store is written by one writer (the node loop); reads may come from any thread.
+"""
+
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import rlp
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+from eth.db.chain import ChainDB
+from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound, TransactionNotFound
+from eth.vm.chain_context import ChainContext
+
+from openledger.genesis.model import Genesis
+from openledger.genesis.types import Address, BlockNumber, ChainId, Hash32
+from openledger.state import schema
+from openledger.state.db import LevelDB, Overlay
+from openledger.state.errors import GenesisMismatch
+from openledger.state.fork import OpenLedgerVM
+from openledger.state.genesis_state import build_genesis_header
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutedBlock:
+    """A block that was executed but not yet committed."""
+
+    block: BlockAPI
+    """The block, with its final header."""
+    receipts: tuple[ReceiptAPI, ...]
+    """One receipt per transaction, in order."""
+    changes: dict[bytes, bytes | None]
+    """Database writes made by executing it: state trie nodes, code, transaction and receipt
+    tries."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionLocation:
+    """Where a committed transaction is."""
+
+    block_number: BlockNumber
+    """Number of the block that holds it."""
+    index: int
+    """Its position in that block."""
+
+
+class ChainStore:
+    """Committed chain data of one data directory."""
+
+    def __init__(self, db: LevelDB, vm_class: type[OpenLedgerVM], chain_id: ChainId) -> None:
+        self.db = db
+        self.vm_class = vm_class
+        self.chain_id = chain_id
+        self.chain_context = ChainContext(chain_id)
+        self._chaindb = ChainDB(db)
+        self._write_lock = threading.Lock()
+        self._head = self._chaindb.get_canonical_head()
+        self.genesis_hash = Hash32(db[schema.GENESIS_HASH_KEY])
+
+    @classmethod
+    def open(cls, path: Path, genesis: Genesis, vm_class: type[OpenLedgerVM]) -> "ChainStore":
+        """Open the chain in `path`, creating it from `genesis` if the directory is new.
+
+        Raises GenesisMismatch when the directory holds a chain of another genesis.
+        """
+        db = LevelDB(path)
+        try:
+            expected = _initialise(db, genesis, vm_class)
+            stored = db.get_or_none(schema.GENESIS_HASH_KEY)
+            if stored != expected:
+                raise GenesisMismatch(
+                    f"the data directory {path} holds a chain with genesis "
+                    f"0x{(stored or b'').hex()}, but the genesis file gives 0x{expected.hex()}. "
+                    "Use the genesis file the directory was created with, or another --datadir."
+                )
+            return cls(db, vm_class, genesis.chain_id)
+        except BaseException:
+            db.close()
+            raise
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    @property
+    def head(self) -> BlockHeaderAPI:
+        """Header of the latest committed block."""
+        return self._head
+
+    def get_header(self, number: int) -> BlockHeaderAPI | None:
+        """Header of the canonical block at `number`, or None."""
+        if number < 0 or number > self._head.block_number:
+            return None
+        try:
+            return self._chaindb.get_canonical_block_header_by_number(BlockNumber(number))
+        except HeaderNotFound:
+            return None
+
+    def get_header_by_hash(self, block_hash: bytes) -> BlockHeaderAPI | None:
+        """Header of the canonical block with `block_hash`, or None."""
+        try:
+            header = self._chaindb.get_block_header_by_hash(Hash32(block_hash))
+        except (HeaderNotFound, ValueError):
+            return None
+        canonical = self.get_header(header.block_number)
+        return header if canonical is not None and canonical.hash == header.hash else None
+
+    def get_transactions(self, header: BlockHeaderAPI) -> tuple[SignedTransactionAPI, ...]:
+        """The transactions of a committed block, in order."""
+        builder = self.vm_class.get_transaction_builder()
+        return self._chaindb.get_block_transactions(header, builder)
+
+    def get_block(self, header: BlockHeaderAPI) -> BlockAPI:
+        """The committed block with `header`."""
+        block_class = self.vm_class.get_block_class()
+        return block_class(header, self.get_transactions(header), (), withdrawals=())
+
+    def get_receipts(self, header: BlockHeaderAPI) -> tuple[ReceiptAPI, ...]:
+        """The receipts of a committed block, in transaction order."""
+        encoded = self.db.get_or_none(schema.receipts_key(header.hash))
+        if encoded is None:
+            return ()
+        decoder = self.vm_class.get_receipt_builder()
+        return tuple(decoder.decode(item) for item in rlp.decode(encoded))
+
+    def get_transaction_location(self, tx_hash: bytes) -> TransactionLocation | None:
+        """Block number and index of a committed transaction, or None."""
+        try:
+            number, index = self._chaindb.get_transaction_index(Hash32(tx_hash))
+        except TransactionNotFound:
+            return None
+        if number > self._head.block_number:
+            return None
+        return TransactionLocation(number, index)
+
+    def get_commit(self, number: int) -> bytes | None:
+        """The encoded commit certificate of the canonical block at `number`, or None."""
+        return self.db.get_or_none(schema.commit_key(number))
+
+    def state_at(self, header: BlockHeaderAPI) -> StateAPI:
+        """A read-only view of the state after the block with `header`.
+
+        Writes to it are discarded: it reads the database directly and is never persisted.
+        """
+        return self.vm_class.build_state(self.db, header, self.chain_context)
+
+    def find_log_blocks(
+        self,
+        first: int,
+        last: int,
+        addresses: Iterable[bytes],
+        topics: Iterable[bytes],
+    ) -> Iterator[int]:
+        """Numbers of blocks in `first..last` that may hold logs matching the filter, ascending.
+
+        With addresses, the address index answers; otherwise the index of the first topic
+        position that names topics does; with neither, every block in the range is a candidate
+        (the caller checks blooms).
+        """
+        address_list, topic_list = list(addresses), list(topics)
+        if address_list:
+            keys = [(schema.LOG_ADDRESS_PREFIX, address) for address in address_list]
+        elif topic_list:
+            keys = [(schema.LOG_TOPIC_PREFIX, topic) for topic in topic_list]
+        else:
+            yield from range(first, last + 1)
+            return
+        numbers: set[int] = set()
+        for prefix, item in keys:
+            start = prefix + item + schema.encode_number(first)
+            stop = prefix + item + schema.encode_number(last + 1)
+            numbers.update(
+                int.from_bytes(key[-8:], "big") for key, _ in self.db.iterate(start, stop)
+            )
+        yield from sorted(numbers)
+
+    # --- the one writer -------------------------------------------------------------------------
+
+    def commit(self, executed: ExecutedBlock, certificate: bytes | None) -> None:
+        """Make `executed` the new head, with its commit certificate, in one atomic batch."""
+        block = executed.block
+        with self._write_lock:
+            if block.header.parent_hash != self._head.hash:
+                raise ValueError(
+                    f"block {block.number} does not extend the head {self._head.block_number}"
+                )
+            overlay = Overlay(self.db)
+            for key, value in executed.changes.items():
+                if value is None:
+                    overlay.delete(key)
+                else:
+                    overlay[key] = value
+            ChainDB(overlay).persist_block(block)
+            overlay[schema.receipts_key(block.hash)] = rlp.encode(
+                [receipt.encode() for receipt in executed.receipts]
+            )
+            for key in _log_index_keys(block.number, executed.receipts):
+                overlay[key] = b""
+            if certificate is not None:
+                overlay[schema.commit_key(block.number)] = certificate
+            self.db.write(overlay.changes())
+            self._head = block.header
+
+    def put_commit(self, number: int, certificate: bytes) -> None:
+        """Store (or replace) the commit certificate of the canonical block at `number`."""
+        self.db.write({schema.commit_key(number): certificate})
+
+
+def _initialise(db: LevelDB, genesis: Genesis, vm_class: type[OpenLedgerVM]) -> bytes:
+    """Write the genesis block if the database is empty; return the genesis hash of `genesis`."""
+    overlay = Overlay(db)
+    header = build_genesis_header(genesis, overlay)
+    try:
+        ChainDB(db).get_canonical_head()
+    except CanonicalHeadNotFound:
+        chaindb = ChainDB(overlay)
+        chaindb.persist_block(vm_class.get_block_class()(header, (), (), withdrawals=()))
+        overlay[schema.GENESIS_HASH_KEY] = header.hash
+        overlay[schema.VERSION_KEY] = schema.SCHEMA_VERSION
+        db.write(overlay.changes(), sync=True)
+    return bytes(header.hash)
+
+
+def _log_index_keys(number: int, receipts: Iterable[ReceiptAPI]) -> set[bytes]:
+    keys: set[bytes] = set()
+    for receipt in receipts:
+        for log in receipt.logs:
+            keys.add(schema.log_address_key(log.address, number))
+            for topic in log.topics:
+                keys.add(schema.log_topic_key(topic.to_bytes(32, "big"), number))
+    return keys
+
+
+def sender_of(transaction: SignedTransactionAPI) -> Address:
+    """The sender of a transaction already accepted into a block."""
+    return Address(transaction.sender)

@@ -1,0 +1,131 @@
+"""Decoding raw transactions and the checks that need no state.
+
+`decode_transaction` turns the bytes of `eth_sendRawTransaction` (or a gossiped transaction) into
+a py-evm transaction or raises InvalidTransaction saying what is wrong; `check_transaction` applies
+the chain's static rules (chain id, replay protection, gas, fee fields, sizes). The checks against
+an account's nonce and balance belong to the mempool, which knows the pending state.
+"""
+
+import rlp
+from eth.abc import SignedTransactionAPI
+from eth_keys.exceptions import BadSignature
+from eth_utils import ValidationError
+
+from openledger.genesis.types import ChainId, Gas
+from openledger.state.errors import InvalidTransaction
+from openledger.state.fork import OpenLedgerVM
+
+MAX_TRANSACTION_SIZE = 128 * 1024
+"""Largest encoded transaction accepted (geth's txMaxSize)."""
+MAX_INITCODE_SIZE = 2 * 24576
+"""EIP-3860 limit on contract creation code."""
+BLOB_TRANSACTION_TYPE = 3
+SUPPORTED_TYPES = (0, 1, 2, 4)
+
+# EIP-7623: a transaction must pay at least 10 gas per calldata token (zero byte = 1 token,
+# other byte = 4) on top of the 21000 base.
+_FLOOR_PER_TOKEN = 10
+_BASE_GAS = 21000
+
+
+def decode_transaction(raw: bytes, vm_class: type[OpenLedgerVM]) -> SignedTransactionAPI:
+    """Decode and signature-check an encoded transaction."""
+    if len(raw) > MAX_TRANSACTION_SIZE:
+        raise InvalidTransaction(
+            "oversized data", f"transaction size {len(raw)}, limit {MAX_TRANSACTION_SIZE}"
+        )
+    if not raw:
+        raise InvalidTransaction("invalid RLP", "the transaction is empty")
+    # Bytes 0x00..0x7f open an EIP-2718 envelope; a legacy transaction is an RLP list (0xc0 and
+    # up), so there is no envelope of type 0.
+    if raw[0] <= 0x7F and (raw[0] == 0 or raw[0] not in SUPPORTED_TYPES):
+        if raw[0] == BLOB_TRANSACTION_TYPE:
+            raise InvalidTransaction(
+                "transaction type not supported",
+                "blob transactions (type 3) are refused: this chain has no blob network",
+            )
+        raise InvalidTransaction("transaction type not supported", f"unknown type {raw[0]}")
+    try:
+        transaction = vm_class.get_transaction_builder().decode(raw)
+    # TypeError: pyrlp's integer sedes meets a list where a malformed access list has one.
+    except (
+        rlp.DecodingError,
+        rlp.DeserializationError,
+        ValidationError,
+        ValueError,
+        TypeError,
+    ) as error:
+        raise InvalidTransaction(
+            "invalid RLP", f"cannot decode the transaction: {error}"
+        ) from error
+    if transaction.encode() != raw and rlp.encode(transaction) != raw:
+        raise InvalidTransaction("invalid RLP", "the transaction is not canonically encoded")
+    # The signature first: py-evm's `validate()` of a legacy transaction also recovers the
+    # sender, and a bad signature must be refused with the same reason whatever the type.
+    try:
+        transaction.check_signature_validity()
+        _ = transaction.sender
+    except (BadSignature, ValidationError, ValueError) as error:
+        raise InvalidTransaction("invalid sender", f"bad signature: {error}") from error
+    try:
+        transaction.validate()
+    except ValidationError as error:
+        raise InvalidTransaction("invalid transaction", str(error)) from error
+    return transaction
+
+
+def check_transaction(
+    transaction: SignedTransactionAPI,
+    chain_id: ChainId,
+    block_gas_limit: Gas,
+    *,
+    allow_unprotected: bool = False,
+) -> None:
+    """Apply the rules that depend only on the transaction and the chain's constants."""
+    if transaction.chain_id is None:
+        if not allow_unprotected:
+            raise InvalidTransaction(
+                "only replay-protected (EIP-155) transactions allowed over RPC",
+                "sign with a chain id, or start the node with --rpc.allow-unprotected-txs",
+            )
+    elif transaction.chain_id != chain_id:
+        raise InvalidTransaction(
+            "invalid chain id",
+            f"the transaction is signed for chain {transaction.chain_id}, this chain is {chain_id}",
+        )
+    if transaction.gas > block_gas_limit:
+        raise InvalidTransaction(
+            "exceeds block gas limit", f"gas {transaction.gas}, block limit {block_gas_limit}"
+        )
+    needed = max(transaction.intrinsic_gas, compute_floor_gas(transaction.data))
+    if transaction.gas < needed:
+        raise InvalidTransaction("intrinsic gas too low", f"have {transaction.gas}, want {needed}")
+    if transaction.max_priority_fee_per_gas > transaction.max_fee_per_gas:
+        raise InvalidTransaction(
+            "max priority fee per gas higher than max fee per gas",
+            f"maxPriorityFeePerGas {transaction.max_priority_fee_per_gas}, "
+            f"maxFeePerGas {transaction.max_fee_per_gas}",
+        )
+    if not transaction.to and len(transaction.data) > MAX_INITCODE_SIZE:
+        raise InvalidTransaction(
+            "max initcode size exceeded",
+            f"code size {len(transaction.data)}, limit {MAX_INITCODE_SIZE}",
+        )
+
+
+def compute_floor_gas(data: bytes) -> int:
+    """EIP-7623's least gas for a transaction carrying `data`."""
+    zeros = data.count(0)
+    tokens = zeros + 4 * (len(data) - zeros)
+    return _BASE_GAS + _FLOOR_PER_TOKEN * tokens
+
+
+def compute_upfront_cost(transaction: SignedTransactionAPI) -> int:
+    """What the sender must hold for the transaction to be included: gas at the fee cap plus
+    value."""
+    return int(transaction.gas * transaction.max_fee_per_gas + transaction.value)
+
+
+def compute_effective_tip(transaction: SignedTransactionAPI, base_fee: int) -> int:
+    """The priority fee per gas the proposer receives at `base_fee` (negative if below it)."""
+    return int(min(transaction.max_priority_fee_per_gas, transaction.max_fee_per_gas - base_fee))

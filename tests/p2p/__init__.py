@@ -1,0 +1,1 @@
+"""Tests of the peer-to-peer transport (`openledger.node.p2p`)."""

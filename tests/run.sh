@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run the whole suite (what CI runs).
+#
+#   bash tests/run.sh                 # everything, slow tests included
+#   bash tests/run.sh -m "not slow"   # the fast part; any pytest arguments pass through
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+
+.venv/bin/ruff check .
+.venv/bin/python -m pytest --durations=20 "$@"
