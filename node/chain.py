@@ -164,9 +164,14 @@ class NodeChain:
                     rejected.append((entry.hash, str(error)))
         return BuiltBlock(builder.finish(), tuple(rejected))
 
-    async def commit(self, executed: ExecutedBlock, certificate: bytes | None) -> BlockHeaderAPI:
+    async def commit(
+        self,
+        executed: ExecutedBlock,
+        certificate: bytes | None,
+        parent_certificate: bytes | None = None,
+    ) -> BlockHeaderAPI:
         """Commit a block as the new head, then prune the pool and tell the listeners."""
-        await asyncio.to_thread(self.store.commit, executed, certificate)
+        await asyncio.to_thread(self.store.commit, executed, certificate, parent_certificate)
         header = executed.block.header
         state = self.store.state_at(header)
         senders = {Address(tx.sender) for tx in executed.block.transactions}

@@ -18,13 +18,13 @@ from eth.abc import BlockHeaderAPI
 
 from openledger.genesis.types import Address, ChainId, Hash32, Wei
 from openledger.node.chain import NodeChain
+from openledger.node.chainspec import build_vm_class
 from openledger.node.dev import DevChainSpec, DevProducer, prepare_dev_chain
 from openledger.node.mempool import Mempool
 from openledger.node.sealing import SoloSealer
 from openledger.rpc.api import SyncStatus
 from openledger.rpc.server import RpcConfig, RpcServer
 from openledger.state.execute import Chain
-from openledger.state.fork import make_vm_class
 from openledger.state.store import ChainStore
 
 log = logging.getLogger("openledger.node")
@@ -134,7 +134,7 @@ def open_dev_node(
 ) -> tuple[Node, DevChainSpec]:
     """A dev node on `datadir` (created on first use), ready to `run()`."""
     spec = prepare_dev_chain(datadir, chain_id, accounts, block_time)
-    vm_class = make_vm_class()
+    vm_class = build_vm_class(spec.genesis)
     store = ChainStore.open(datadir / "chaindata", spec.genesis, vm_class)
     chain = NodeChain(
         store, Chain(vm_class, spec.genesis.chain_id), allow_unprotected=allow_unprotected

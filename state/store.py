@@ -18,6 +18,7 @@ from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, 
 from eth.db.chain import ChainDB
 from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound, TransactionNotFound
 from eth.vm.chain_context import ChainContext
+from eth_utils import ValidationError
 
 from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, BlockNumber, ChainId, Hash32
@@ -109,7 +110,7 @@ class ChainStore:
         """Header of the canonical block with `block_hash`, or None."""
         try:
             header = self._chaindb.get_block_header_by_hash(Hash32(block_hash))
-        except (HeaderNotFound, ValueError):
+        except (HeaderNotFound, ValidationError):
             return None
         canonical = self.get_header(header.block_number)
         return header if canonical is not None and canonical.hash == header.hash else None
@@ -185,8 +186,18 @@ class ChainStore:
 
     # --- the one writer -------------------------------------------------------------------------
 
-    def commit(self, executed: ExecutedBlock, certificate: bytes | None) -> None:
-        """Make `executed` the new head, with its commit certificate, in one atomic batch."""
+    def commit(
+        self,
+        executed: ExecutedBlock,
+        certificate: bytes | None,
+        parent_certificate: bytes | None = None,
+    ) -> None:
+        """Make `executed` the new head, with its commit certificate, in one atomic batch.
+
+        `parent_certificate` is the commit of the parent that the block's `extraData` names; it
+        replaces the one stored for the parent (which may be another valid set of precommits this
+        node collected itself), so every node ends up serving the same, canonical commit.
+        """
         block = executed.block
         with self._write_lock:
             if block.header.parent_hash != self._head.hash:
@@ -207,6 +218,8 @@ class ChainStore:
                 overlay[key] = b""
             if certificate is not None:
                 overlay[schema.commit_key(block.number)] = certificate
+            if parent_certificate is not None and block.number > 0:
+                overlay[schema.commit_key(block.number - 1)] = parent_certificate
             self.db.write(overlay.changes())
             self._head = block.header
 

@@ -1,0 +1,215 @@
+"""Block sync: catching up with peers that are ahead, and serving peers that are behind.
+
+A node that starts behind (after downtime, or a new full node) learns the heads of its peers from
+their STATUS messages, asks the highest for the blocks after its own head (GET_BLOCKS), and for
+each block it receives checks the commit certificate against the validator set of that height
+(read from its own state after the previous block), checks the chain rules and re-executes the
+block, then commits it with its certificate. Nothing a peer sends is trusted: a block that fails
+a check gets the peer disconnected. When the node has caught up it rejoins live consensus at the
+height after its head.
+
+One request is in flight at a time; an unanswered request expires after `REQUEST_TIMEOUT` and
+goes to another peer.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from openledger.consensus.certificate import verify_certificate
+from openledger.consensus.errors import ConsensusError
+from openledger.consensus.messages import CommitCertificate
+from openledger.consensus.validators import compute_proposer
+from openledger.genesis.types import Address, BlockNumber
+from openledger.node.blocks import execute_candidate
+from openledger.node.chain import NodeChain
+from openledger.node.p2p.identity import PeerId
+from openledger.node.p2p.network import Network
+from openledger.node.protocol import (
+    MAX_BLOCKS_PER_REQUEST,
+    CommittedBlock,
+    MessageKind,
+    ProtocolError,
+    Status,
+    decode_blocks,
+    decode_get_blocks,
+    encode_blocks,
+    encode_get_blocks,
+)
+from openledger.node.validator_sets import ValidatorSource
+from openledger.state.errors import InvalidBlock
+
+log = logging.getLogger("openledger.sync")
+
+REQUEST_TIMEOUT = 5.0
+"""Seconds to wait for a BLOCKS answer before asking another peer."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    peer: PeerId
+    first: int
+    sent_at: float | None
+
+
+class BlockSync:
+    """Downloads committed blocks from peers and serves ours."""
+
+    def __init__(
+        self,
+        chain: NodeChain,
+        network: Network,
+        validators: ValidatorSource,
+        on_synced: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.chain = chain
+        self.network = network
+        self.validators = validators
+        self.on_synced = on_synced
+        self._heads: dict[PeerId, int] = {}
+        self._request: _Request | None = None
+        self._started_at: int | None = None
+        self._now = 0.0
+
+    # --- views ----------------------------------------------------------------------------------
+
+    @property
+    def highest_known(self) -> int:
+        """The highest head a peer announced."""
+        return max(self._heads.values(), default=0)
+
+    def is_syncing(self) -> bool:
+        """True while a peer is more than one block ahead of us."""
+        return self.highest_known > self.chain.store.head.block_number + 1
+
+    def progress(self) -> tuple[int, int, int] | None:
+        """(starting block, current block, highest block) while syncing, for `eth_syncing`."""
+        if not self.is_syncing():
+            self._started_at = None
+            return None
+        head = self.chain.store.head.block_number
+        if self._started_at is None:
+            self._started_at = head
+        return self._started_at, head, self.highest_known
+
+    # --- requesting -----------------------------------------------------------------------------
+
+    def on_status(self, peer: PeerId, status: Status) -> None:
+        """A peer announced its head; ask it for blocks if it is ahead and we are idle."""
+        self._heads[peer] = status.head_number
+        if status.head_number > self.chain.store.head.block_number and self._request is None:
+            self.request_from_best()
+
+    def forget(self, peer: PeerId) -> None:
+        """A peer left."""
+        self._heads.pop(peer, None)
+        if self._request is not None and self._request.peer == peer:
+            self._request = None
+            self.request_from_best()
+
+    def request_from_best(self, avoid: PeerId | None = None) -> None:
+        """Ask the peer with the highest head for the blocks after ours."""
+        head = self.chain.store.head.block_number
+        candidates = [
+            (number, peer)
+            for peer, number in self._heads.items()
+            if number > head and peer != avoid
+        ]
+        if not candidates:
+            return
+        _, peer = max(candidates)
+        first = head + 1
+        if self.network.send(
+            peer, MessageKind.GET_BLOCKS, encode_get_blocks(first, MAX_BLOCKS_PER_REQUEST)
+        ):
+            self._request = _Request(peer, first, self._now)
+            log.info(
+                "requesting blocks from %d from peer %s (head %d)",
+                first,
+                peer.hex()[:12],
+                self._heads[peer],
+            )
+
+    def on_tick(self, now: float) -> None:
+        """Expire an unanswered request and ask someone else."""
+        self._now = now
+        request = self._request
+        if (
+            request is not None
+            and request.sent_at is not None
+            and now - request.sent_at > REQUEST_TIMEOUT
+        ):
+            log.info("peer %s did not answer a block request in time", request.peer.hex()[:12])
+            self._request = None
+            self.request_from_best(avoid=request.peer)
+        elif request is None and self.highest_known > self.chain.store.head.block_number:
+            self.request_from_best()
+
+    # --- receiving ------------------------------------------------------------------------------
+
+    async def on_blocks(self, peer: PeerId, payload: bytes) -> None:
+        """Verify, execute and commit the blocks a peer sent in answer to our request."""
+        if self._request is None or self._request.peer != peer:
+            return  # unsolicited, or the answer to a request we gave up on
+        self._request = None
+        parent_certificate, blocks = decode_blocks(payload, self.chain.chain.vm_class)
+        committed = 0
+        for item in blocks:
+            number = item.block.header.block_number
+            head = self.chain.store.head.block_number
+            if number <= head:
+                parent_certificate = item.certificate
+                continue
+            if number != head + 1:
+                raise ProtocolError(f"block sync skipped from {head} to {number}")
+            await self._commit(item, parent_certificate)
+            parent_certificate = item.certificate
+            committed += 1
+        if committed:
+            log.info("synced %d blocks, head %d", committed, self.chain.store.head.block_number)
+            await self.on_synced()
+        if self.highest_known > self.chain.store.head.block_number:
+            self.request_from_best()
+
+    async def _commit(
+        self, item: CommittedBlock, parent_certificate: CommitCertificate | None
+    ) -> None:
+        block, certificate = item.block, item.certificate
+        number = BlockNumber(block.header.block_number)
+        if certificate.height != number or certificate.block_hash != block.hash:
+            raise ProtocolError(f"the certificate sent with block {number} is for another block")
+        validators = self.validators.for_height(number)
+        try:
+            verify_certificate(certificate, validators, self.chain.chain.chain_id)
+        except ConsensusError as error:
+            raise ProtocolError(f"block {number} comes with an invalid commit: {error}") from error
+        proposer = Address(compute_proposer(validators, number, certificate.round))
+        try:
+            # A certified block's timestamp was accepted by more than 2/3 of the stake when it was
+            # fresh; it is not held against our clock now.
+            candidate = await execute_candidate(
+                self.chain.chain, self.chain.store, block, parent_certificate, proposer, self.validators,
+                now=float(block.header.timestamp),
+            )  # fmt: skip
+        except InvalidBlock as error:
+            raise ProtocolError(f"a peer served an invalid block: {error}") from error
+        parent_bytes = parent_certificate.encode() if parent_certificate else None
+        await self.chain.commit(candidate.executed, certificate.encode(), parent_bytes)
+
+    # --- serving --------------------------------------------------------------------------------
+
+    def serve(self, peer: PeerId, payload: bytes) -> None:
+        """Answer a GET_BLOCKS request with committed blocks and their certificates."""
+        first, count = decode_get_blocks(payload)
+        store = self.chain.store
+        items: list[CommittedBlock] = []
+        head = store.head.block_number
+        for number in range(max(first, 1), min(first + count, head + 1)):
+            header = store.get_header(number)
+            encoded = store.get_commit(number)
+            if header is None or encoded is None:
+                break
+            items.append(CommittedBlock(store.get_block(header), CommitCertificate.decode(encoded)))
+        parent_bytes = store.get_commit(first - 1) if items and first > 1 else None
+        parent = CommitCertificate.decode(parent_bytes) if parent_bytes else None
+        self.network.send(peer, MessageKind.BLOCKS, encode_blocks(parent, items))

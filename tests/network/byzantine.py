@@ -1,0 +1,80 @@
+"""Test-only Byzantine consensus hosts: they sign what an honest validator never would.
+
+They bypass `SafeSigner` on purpose (that is the fault being simulated) and talk to chosen halves
+of the network directly.
+"""
+
+from typing import Any
+
+from openledger.consensus.events import ProposalReceived, VoteReceived
+from openledger.consensus.messages import NIL, VoteKind
+from openledger.consensus.signing import sign_proposal, sign_vote
+from openledger.genesis.types import BlockNumber, Hash32, Round
+from openledger.node.blocks import CandidateBlock
+from openledger.node.chain import BlockTemplate
+from openledger.node.consensus_host import ConsensusHost
+from openledger.node.protocol import MessageKind, ProposalMessage, encode_proposal
+from openledger.node.sealing import compute_timestamp, make_template
+
+
+class _TwoFaced(ConsensusHost):
+    """Sends one version of its messages to `first_half` and another to everyone else."""
+
+    key: bytes
+    first_half: set[bytes]
+
+    def _send_split(self, kind: int, first: bytes, second: bytes) -> None:
+        for info in self.network.peers():
+            payload = first if info.peer_id in self.first_half else second
+            self.network.send(info.peer_id, kind, payload)
+
+
+class ConflictingProposer(_TwoFaced):
+    """As proposer, builds two different blocks and proposes one to each half of the network."""
+
+    splits = 0
+
+    async def _sign_proposal(self, height: BlockNumber, round: int, block_hash: Hash32, pol_round: int) -> None:
+        first = self.candidates.get(block_hash)
+        if first is None:
+            return
+        store = self.chain.store
+        parent = store.head
+        template = make_template(
+            store, self.me, compute_timestamp(parent, int(self.scheduler.now())) + 1,  # type: ignore[arg-type]
+            store.get_commit(parent.block_number),
+        )  # fmt: skip
+        built = await self.chain.build_block(BlockTemplate(**{**_fields(template)}))
+        second = CandidateBlock(built.executed, first.parent_certificate)
+        self.candidates[Hash32(second.block.hash)] = second
+        payloads = []
+        for candidate in (first, second):
+            proposal = sign_proposal(
+                self.key, chain_id=self.chain.chain.chain_id, height=height, round=Round(round),
+                block_hash=Hash32(candidate.block.hash), pol_round=Round(pol_round),
+            )  # fmt: skip
+            payloads.append((proposal, encode_proposal(ProposalMessage(proposal, candidate.block, first.parent_certificate))))
+        self._send_split(MessageKind.PROPOSAL, payloads[0][1], payloads[1][1])
+        self.splits += 1
+        await self._feed(ProposalReceived(payloads[0][0], valid=True))
+
+
+class Equivocator(_TwoFaced):
+    """Signs every vote twice: what it should vote to one half, nil (or a block) to the other."""
+
+    equivocations_sent = 0
+
+    async def _sign_vote(self, height: BlockNumber, round: int, kind: Any, block_hash: bytes) -> None:
+        other = NIL if block_hash else bytes(32)
+        votes = [
+            sign_vote(self.key, chain_id=self.chain.chain.chain_id, height=height, round=Round(round),
+                      kind=VoteKind(kind), block_hash=choice)
+            for choice in (block_hash, other)
+        ]  # fmt: skip
+        self._send_split(MessageKind.VOTE, votes[0].encode(), votes[1].encode())
+        self.equivocations_sent += 1
+        await self._feed(VoteReceived(votes[0]))
+
+
+def _fields(template: BlockTemplate) -> dict[str, Any]:
+    return {name: getattr(template, name) for name in template.__dataclass_fields__}
