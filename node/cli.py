@@ -11,6 +11,8 @@ SIGINT and SIGTERM stop the node cleanly (exit status 0).
 import argparse
 import asyncio
 import contextlib
+import getpass
+import secrets
 import signal
 import sys
 import tempfile
@@ -21,9 +23,24 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from openledger.genesis.errors import OpenLedgerError
-from openledger.genesis.load import MAX_CHAIN_ID
+from openledger.genesis.keystore import (
+    LIGHT_SCRYPT_N,
+    STANDARD_SCRYPT_N,
+    compute_address,
+    read_keystore,
+    read_password_file,
+    write_keystore,
+)
+from openledger.genesis.load import MAX_CHAIN_ID, load_genesis
+from openledger.node import devnet as devnet_lib
 from openledger.node.logs import LEVELS, setup_logging
-from openledger.node.service import Node, client_version, open_dev_node
+from openledger.node.service import (
+    NetworkOptions,
+    Node,
+    client_version,
+    open_dev_node,
+    open_network_node,
+)
 from openledger.rpc.server import RpcConfig
 
 ETHER = 10**18
@@ -77,6 +94,123 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of prefunded dev accounts (default 10)",
     )  # fmt: skip
     dev.set_defaults(handler=_run_dev, corsdomain_default="*")
+
+    run = commands.add_parser(
+        "run",
+        help="run a validator or full (RPC) node of a network",
+        description="Run a node of the network described by a genesis file. With --validator-key it "
+        "signs blocks as a validator; without, it is a full node that follows, verifies and serves RPC.",
+    )
+    _add_common(run)
+    run.add_argument(
+        "--datadir",
+        type=Path,
+        required=True,
+        help="data directory (chain, node key, consensus records)",
+    )
+    run.add_argument("--genesis", type=Path, required=True, help="the network's genesis file")
+    run.add_argument(
+        "--validator-key",
+        dest="validator_key",
+        type=Path,
+        help="encrypted keystore of the validator key",
+    )
+    run.add_argument(
+        "--password-file",
+        dest="password_file",
+        type=Path,
+        help="file whose first line unlocks --validator-key",
+    )
+    run.add_argument(
+        "--p2p.addr",
+        dest="p2p_addr",
+        default="0.0.0.0",
+        help="p2p listen address (default 0.0.0.0)",
+    )
+    run.add_argument(
+        "--p2p.port", dest="p2p_port", type=_port, default=30303, help="p2p port (default 30303)"
+    )
+    run.add_argument(
+        "--peers",
+        type=_csv,
+        default=(),
+        help="comma-separated peers: <node public key hex>@host:port",
+    )
+    run.add_argument(
+        "--nodekey",
+        type=Path,
+        help="p2p node key file (default DATADIR/nodekey, created if missing)",
+    )
+    run.set_defaults(handler=_run_node, corsdomain_default="")
+
+    keys_parser = commands.add_parser(
+        "keys", help="create and inspect encrypted validator keystores"
+    )
+    keys_commands = keys_parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    new = keys_commands.add_parser("new", help="create a new key in an encrypted keystore file")
+    new.add_argument(
+        "--keystore", type=Path, required=True, help="where to write the keystore (must not exist)"
+    )
+    new.add_argument(
+        "--password-file", dest="password_file", type=Path, help="password file (default: prompt)"
+    )
+    new.add_argument(
+        "--lightkdf",
+        action="store_true",
+        help="weak scrypt parameters, for throwaway test keys only",
+    )
+    new.set_defaults(handler=_keys_new)
+    inspect = keys_commands.add_parser("inspect", help="print the address of a keystore")
+    inspect.add_argument("--keystore", type=Path, required=True)
+    inspect.add_argument(
+        "--password-file", dest="password_file", type=Path, help="password file (default: prompt)"
+    )
+    inspect.set_defaults(handler=_keys_inspect)
+    for sub in (keys_parser, new, inspect):
+        sub.set_defaults(log_level="warn")
+
+    devnet = commands.add_parser("devnet", help="generate and run a local multi-validator devnet")
+    devnet_commands = devnet.add_subparsers(dest="devnet_command", metavar="ACTION", required=True)
+    init = devnet_commands.add_parser("init", help="generate genesis, keys and the node manifest")
+    init.add_argument(
+        "--out", type=Path, default=Path("devnet"), help="directory to create (default ./devnet)"
+    )
+    init.add_argument(
+        "--validators", type=_bounded_int(1, 100), default=4, help="validators (default 4)"
+    )
+    init.add_argument(
+        "--rpc-nodes",
+        dest="rpc_nodes",
+        type=_bounded_int(0, 16),
+        default=1,
+        help="RPC nodes (default 1)",
+    )
+    init.add_argument(
+        "--chain-id", dest="chain_id", type=_chain_id, default=4242, help="chain id (default 4242)"
+    )
+    init.add_argument(
+        "--block-time",
+        dest="block_time",
+        type=_non_negative_float,
+        default=1.0,
+        help="seconds (default 1)",
+    )
+    init.add_argument("--epoch-length", dest="epoch_length", type=_bounded_int(1, 10**9), default=20,
+                      help="blocks per staking epoch (default 20)")  # fmt: skip
+    init.add_argument("--p2p-base-port", dest="p2p_base_port", type=_port, default=30303)
+    init.add_argument("--rpc-base-port", dest="rpc_base_port", type=_port, default=8545)
+    init.add_argument(
+        "--lightkdf", action="store_true", help="weak keystore encryption (faster; throwaway keys)"
+    )
+    init.set_defaults(handler=_devnet_init)
+    for action, handler in (("up", _devnet_up), ("down", _devnet_down), ("status", _devnet_status)):
+        command = devnet_commands.add_parser(action, help=f"{action} the devnet's local processes")
+        command.add_argument(
+            "directory", type=Path, nargs="?", default=Path("devnet"), help="devnet directory"
+        )
+        command.set_defaults(handler=handler)
+    for sub in (devnet, init, *devnet_commands.choices.values()):
+        sub.set_defaults(log_level="warn")
     return parser
 
 
@@ -173,6 +307,112 @@ def _print_dev_banner(
     print("\n".join(lines), flush=True)
 
 
+# --- run -----------------------------------------------------------------------------------------
+
+
+def _run_node(args: argparse.Namespace) -> int:
+    genesis = load_genesis(args.genesis)
+    key = None
+    if args.validator_key is not None:
+        key = read_keystore(args.validator_key, _password(args.password_file, confirm=False))
+    elif args.password_file is not None:
+        raise OpenLedgerError("--password-file needs --validator-key")
+    options = NetworkOptions(args.p2p_addr, args.p2p_port, tuple(args.peers), args.nodekey)
+
+    def announce(node: Node) -> None:
+        role = f"validator {to_checksum_address(node.validator)}" if node.validator else "full node"
+        p2p = node.network.listen_address if node.network is not None else "off"
+        print(
+            f"OpenLedger {role} on chain {node.chain.chain_id}, head {node.store.head.block_number}\n"
+            f"  p2p:  {p2p}\n"
+            f"  rpc:  http://{node.rpc_config.host}:{node.rpc.port}",
+            flush=True,
+        )
+
+    node = open_network_node(
+        args.datadir, genesis, _rpc_config(args), options,
+        validator_key=key, allow_unprotected=args.allow_unprotected, on_ready=announce,
+    )  # fmt: skip
+    return _serve(node.run)
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def _keys_new(args: argparse.Namespace) -> int:
+    password = _password(args.password_file, confirm=True)
+    scrypt_n = LIGHT_SCRYPT_N if args.lightkdf else STANDARD_SCRYPT_N
+    address = write_keystore(args.keystore, secrets.token_bytes(32), password, scrypt_n=scrypt_n)
+    print(f"Address:  {to_checksum_address(address)}\nKeystore: {args.keystore}")
+    return 0
+
+
+def _keys_inspect(args: argparse.Namespace) -> int:
+    key = read_keystore(args.keystore, _password(args.password_file, confirm=False))
+    print(to_checksum_address(compute_address(key)))
+    return 0
+
+
+def _password(path: Path | None, *, confirm: bool) -> str:
+    if path is not None:
+        return read_password_file(path)
+    if not sys.stdin.isatty():
+        raise OpenLedgerError("no --password-file given and no terminal to ask for the password")
+    password = getpass.getpass("Keystore password: ")
+    if confirm and getpass.getpass("Repeat the password: ") != password:
+        raise OpenLedgerError("the passwords do not match")
+    return password
+
+
+# --- devnet --------------------------------------------------------------------------------------
+
+
+def _devnet_init(args: argparse.Namespace) -> int:
+    result = devnet_lib.init_devnet(
+        args.out, validators=args.validators, rpc_nodes=args.rpc_nodes, chain_id=args.chain_id,
+        block_time=args.block_time, p2p_base_port=args.p2p_base_port, rpc_base_port=args.rpc_base_port,
+        light_kdf=args.lightkdf, epoch_length=args.epoch_length,
+    )  # fmt: skip
+    print(f"Devnet of chain {result.chain_id} written to {args.out}:")
+    for node in result.nodes:
+        who = f" {to_checksum_address(node.address)}" if node.address else ""
+        print(f"  {node.name:<12} {node.role:<9} rpc :{node.rpc_port}  p2p :{node.p2p_port}{who}")
+    print(f"Start it with: openledger devnet up {args.out}")
+    return 0
+
+
+def _devnet_up(args: argparse.Namespace) -> int:
+    network = devnet_lib.Devnet.load(args.directory)
+    started = devnet_lib.up(network)
+    print(f"started: {', '.join(started) or 'nothing (all running)'}")
+    _print_status(network)
+    return 0
+
+
+def _devnet_down(args: argparse.Namespace) -> int:
+    stopped = devnet_lib.down(devnet_lib.Devnet.load(args.directory))
+    print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    return 0
+
+
+def _devnet_status(args: argparse.Namespace) -> int:
+    _print_status(devnet_lib.Devnet.load(args.directory))
+    return 0
+
+
+def _print_status(network: "devnet_lib.Devnet") -> None:
+    print(
+        f"{'node':<12} {'role':<9} {'state':<8} {'height':>7} {'peers':>5} {'round':>5} {'last block':>10}  rpc"
+    )
+    for row in devnet_lib.status(network):
+        age = f"{row['last_block_age']:.1f}s ago" if "last_block_age" in row else "-"
+        print(
+            f"{row['name']:<12} {row['role']:<9} {row['state']:<8} {row.get('height', '-'):>7} "
+            f"{row.get('peers', '-'):>5} {row.get('round') if row.get('round') is not None else '-':>5} "
+            f"{age:>10}  {row['rpc']}"
+        )
+
+
 # --- running ---------------------------------------------------------------------------------------
 
 
@@ -187,8 +427,23 @@ def _serve(run: Callable[[], Any]) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    asyncio.run(supervise())
+    try:
+        asyncio.run(supervise())
+    except BaseExceptionGroup as group:
+        # A service that cannot start (a port in use, a locked database) fails the task group;
+        # the user needs its one-line reason, not the group's traceback.
+        reasons = [error for error in _leaves(group) if isinstance(error, OpenLedgerError)]
+        if reasons:
+            raise reasons[0] from group
+        raise
     return 0
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    leaves: list[BaseException] = []
+    for error in group.exceptions:
+        leaves.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return leaves
 
 
 def _rpc_config(args: argparse.Namespace) -> RpcConfig:

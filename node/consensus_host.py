@@ -531,6 +531,6 @@ class ConsensusHost:
             "lockedRound": state.locked_round,
             "validRound": state.valid_round,
             "validators": len(state.validators.validators),
-            "totalPower": state.validators.total_power,
+            "totalPower": hex(state.validators.total_power),
             "syncing": self.sync.is_syncing(),
         }

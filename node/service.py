@@ -10,18 +10,28 @@ import logging
 import platform
 import sys
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from eth.abc import BlockHeaderAPI
 
-from openledger.genesis.types import Address, ChainId, Hash32, Wei
+from openledger.consensus.events import TimeoutConfig
+from openledger.consensus.validators import ValidatorSet
+from openledger.genesis.model import Genesis
+from openledger.genesis.types import Address, BlockNumber, ChainId, Hash32, Wei
 from openledger.node.chain import NodeChain
-from openledger.node.chainspec import build_vm_class
+from openledger.node.chainspec import build_genesis, build_vm_class
+from openledger.node.consensus_host import ConsensusHost
 from openledger.node.dev import DevChainSpec, DevProducer, prepare_dev_chain
 from openledger.node.mempool import Mempool
+from openledger.node.p2p.identity import load_or_create_node_key, parse_peer_address
+from openledger.node.p2p.service import P2PService
+from openledger.node.safety import SafeSigner
 from openledger.node.sealing import SoloSealer
+from openledger.node.timers import LoopScheduler
+from openledger.node.validator_sets import GenesisValidators, ValidatorSource
 from openledger.rpc.api import SyncStatus
 from openledger.rpc.server import RpcConfig, RpcServer
 from openledger.state.execute import Chain
@@ -43,20 +53,30 @@ def client_version() -> str:
 
 
 class Node:
-    """A running node: what the RPC server talks to, and the services behind it."""
+    """A running node: what the RPC server talks to, and the services behind it.
+
+    A dev node runs the dev producer; a validator or full node runs the p2p transport and the
+    consensus host. Either way the chain has exactly one writer.
+    """
 
     def __init__(
         self,
         node_chain: NodeChain,
         rpc_config: RpcConfig,
+        validators: ValidatorSource,
         *,
         dev: DevProducer | None = None,
+        consensus: ConsensusHost | None = None,
+        network: P2PService | None = None,
         validator: Address | None = None,
         on_ready: Callable[["Node"], Awaitable[None] | None] | None = None,
     ) -> None:
         self.node_chain = node_chain
         self.rpc_config = rpc_config
+        self.validators = validators
         self.dev = dev
+        self.consensus = consensus
+        self.network = network
         self.validator = validator
         self.client_version = client_version()
         self.rpc = RpcServer(self, rpc_config)
@@ -86,10 +106,11 @@ class Node:
         return self.node_chain.next_base_fee()
 
     def peer_count(self) -> int:
-        return 0
+        return len(self.network.peers()) if self.network is not None else 0
 
     def sync_status(self) -> SyncStatus | None:
-        return None
+        progress = self.consensus.sync.progress() if self.consensus is not None else None
+        return SyncStatus(*progress) if progress is not None else None
 
     def on_block(self, listener: Callable[[BlockHeaderAPI], None]) -> None:
         self.node_chain.on_block(listener)
@@ -98,7 +119,37 @@ class Node:
         self.node_chain.on_pending_transaction(listener)
 
     def consensus_status(self) -> Mapping[str, Any]:
-        return {"validator": self.validator, "height": self.store.head.block_number}
+        if self.consensus is not None:
+            return self.consensus.describe()
+        return {
+            "validator": self.validator,
+            "height": self.store.head.block_number + 1,
+            "mode": "dev",
+        }
+
+    def validator_set(self, height: int) -> ValidatorSet:
+        return self.validators.for_height(BlockNumber(height))
+
+    def node_info(self) -> Mapping[str, Any]:
+        info: dict[str, Any] = {
+            "clientVersion": self.client_version,
+            "chainId": self.chain.chain_id,
+            "genesisHash": self.store.genesis_hash,
+            "validator": self.validator,
+            "mode": "dev" if self.dev is not None else ("validator" if self.validator else "full"),
+        }
+        if self.network is not None:
+            info["peerId"] = self.network.local_peer_id
+            info["listenAddress"] = str(self.network.listen_address)
+            info["peers"] = [
+                {
+                    "peerId": peer.peer_id,
+                    "address": peer.remote_address,
+                    "direction": peer.direction.value,
+                }
+                for peer in self.network.peers()
+            ]
+        return info
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -109,6 +160,10 @@ class Node:
                 group.create_task(self.rpc.run())
                 if self.dev is not None:
                     group.create_task(self.dev.run())
+                if self.network is not None:
+                    group.create_task(self.network.run())
+                if self.consensus is not None:
+                    group.create_task(self.consensus.run())
                 group.create_task(self._announce_ready())
         finally:
             self.store.close()
@@ -135,11 +190,87 @@ def open_dev_node(
     """A dev node on `datadir` (created on first use), ready to `run()`."""
     spec = prepare_dev_chain(datadir, chain_id, accounts, block_time)
     vm_class = build_vm_class(spec.genesis)
-    store = ChainStore.open(datadir / "chaindata", spec.genesis, vm_class)
+    store = ChainStore.open(datadir / "chaindata", build_genesis(spec.genesis), vm_class)
     chain = NodeChain(
         store, Chain(vm_class, spec.genesis.chain_id), allow_unprotected=allow_unprotected
     )
     sealer = SoloSealer(spec.validator_key, spec.genesis.chain_id)
     producer = DevProducer(chain, sealer, spec.accounts, block_time=block_time)
-    node = Node(chain, rpc_config, dev=producer, validator=sealer.address, on_ready=on_ready)
+    node = Node(
+        chain, rpc_config, GenesisValidators(spec.genesis),
+        dev=producer, validator=sealer.address, on_ready=on_ready,
+    )  # fmt: skip
     return node, spec
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkOptions:
+    """How a validator or full node joins its network."""
+
+    listen_host: str = "0.0.0.0"
+    """Address the p2p transport listens on."""
+    listen_port: int = 30303
+    """p2p port."""
+    peers: tuple[str, ...] = ()
+    """Peers to dial, as `<compressed key hex>@host:port`."""
+    node_key_path: Path | None = None
+    """The node key file (created if missing); default `DATADIR/nodekey`."""
+
+
+def open_network_node(
+    datadir: Path,
+    genesis: Genesis,
+    rpc_config: RpcConfig,
+    network_options: NetworkOptions,
+    *,
+    validator_key: bytes | None = None,
+    allow_unprotected: bool = False,
+    on_ready: Callable[[Node], Awaitable[None] | None] | None = None,
+) -> Node:
+    """A validator (with `validator_key`) or full node on `datadir`, ready to `run()`."""
+    vm_class = build_vm_class(genesis)
+    store = ChainStore.open(datadir / "chaindata", genesis, vm_class)
+    try:
+        chain = NodeChain(
+            store, Chain(vm_class, genesis.chain_id), allow_unprotected=allow_unprotected
+        )
+        node_key = load_or_create_node_key(network_options.node_key_path or datadir / "nodekey")
+        validators = GenesisValidators(genesis)
+        signer = SafeSigner(store.db, validator_key, genesis.chain_id) if validator_key else None
+        # The transport needs the host's callbacks and the host needs the transport: the lambdas
+        # bind the host once it exists.
+        callbacks: dict[str, Any] = {}
+        network = P2PService(
+            node_key, genesis.chain_id, store.genesis_hash,
+            network_options.listen_host, network_options.listen_port,
+            [parse_peer_address(peer) for peer in network_options.peers],
+            on_message=lambda peer, kind, payload: callbacks["host"].on_message(peer, kind, payload),  # noqa: PLW0108
+            on_peer_connected=lambda peer: callbacks["host"].on_peer_connected(peer),  # noqa: PLW0108
+            on_peer_disconnected=lambda peer, reason: callbacks["host"].on_peer_disconnected(peer, reason),  # noqa: PLW0108
+        )  # fmt: skip
+        host = ConsensusHost(
+            chain, network, validators, LoopScheduler(), compute_timeouts(genesis),
+            store.genesis_hash, signer=signer,
+        )  # fmt: skip
+        callbacks["host"] = host
+    except BaseException:
+        store.close()
+        raise
+    return Node(
+        chain, rpc_config, validators, consensus=host, network=network,
+        validator=signer.address if signer else None, on_ready=on_ready,
+    )  # fmt: skip
+
+
+def compute_timeouts(genesis: Genesis) -> TimeoutConfig:
+    """The consensus timeouts every validator of `genesis` uses."""
+    params = genesis.openledger.consensus
+    return TimeoutConfig(
+        propose_ms=params.timeout_propose_ms,
+        propose_delta_ms=params.timeout_propose_delta_ms,
+        prevote_ms=params.timeout_prevote_ms,
+        prevote_delta_ms=params.timeout_prevote_delta_ms,
+        precommit_ms=params.timeout_precommit_ms,
+        precommit_delta_ms=params.timeout_precommit_delta_ms,
+        commit_ms=params.block_time_ms,
+    )

@@ -8,6 +8,11 @@ block, then commits it with its certificate. Nothing a peer sends is trusted: a 
 a check gets the peer disconnected. When the node has caught up it rejoins live consensus at the
 height after its head.
 
+Sync is for falling behind, not for the block being decided: a peer one block ahead has merely
+committed a moment before us, and live consensus will decide that block here too. So a request
+goes out when a peer is at least two blocks ahead, or when our head has not moved for
+`STALL_SECONDS` although a peer is ahead (we missed a decision, e.g. its proposal).
+
 One request is in flight at a time; an unanswered request expires after `REQUEST_TIMEOUT` and
 goes to another peer.
 """
@@ -43,6 +48,8 @@ log = logging.getLogger("openledger.sync")
 
 REQUEST_TIMEOUT = 5.0
 """Seconds to wait for a BLOCKS answer before asking another peer."""
+STALL_SECONDS = 5.0
+"""Seconds without a new head, with a peer ahead, after which we fetch the missing block."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,8 @@ class BlockSync:
         self._request: _Request | None = None
         self._started_at: int | None = None
         self._now = 0.0
+        self._last_head = -1
+        self._last_head_change = 0.0
 
     # --- views ----------------------------------------------------------------------------------
 
@@ -95,9 +104,9 @@ class BlockSync:
     # --- requesting -----------------------------------------------------------------------------
 
     def on_status(self, peer: PeerId, status: Status) -> None:
-        """A peer announced its head; ask it for blocks if it is ahead and we are idle."""
+        """A peer announced its head; ask for blocks if it is two or more ahead and we are idle."""
         self._heads[peer] = status.head_number
-        if status.head_number > self.chain.store.head.block_number and self._request is None:
+        if status.head_number > self.chain.store.head.block_number + 1 and self._request is None:
             self.request_from_best()
 
     def forget(self, peer: PeerId) -> None:

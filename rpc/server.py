@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from openledger.rpc import dev, eth_exec, eth_read, filters, logs, misc
+from openledger.rpc import dev, eth_exec, eth_read, filters, logs, misc, ol
 from openledger.rpc.api import NodeAPI
 from openledger.rpc.dispatch import Dispatcher, MethodTable, RequestContext, RequestObserver
 from openledger.rpc.errors import INVALID_REQUEST
@@ -38,6 +38,7 @@ DEFAULT_TABLES: tuple[MethodTable, ...] = (
     filters.methods,
     misc.methods,
     dev.methods,
+    ol.methods,
 )
 
 

@@ -1,0 +1,321 @@
+"""A local devnet: validators and RPC nodes generated from one configuration.
+
+`openledger devnet init` writes, into one directory:
+
+- `genesis.json`: the dev accounts of the development mnemonic prefunded, the validators with
+  their stakes, and every parameter;
+- `keys/<name>.json` and `keys/<name>.password`: each validator's key in an encrypted keystore
+  and the password that unlocks it (a throwaway devnet keeps the password beside the key);
+- `nodes/<name>/nodekey`: each node's p2p identity;
+- `devnet.json`: the manifest — every node's role, ports, data directory and peers.
+
+`openledger devnet up|down|status` runs that devnet as local processes on loopback ports, and
+`docker-compose.yml` runs the same manifest in containers: both come from `devnet.json`.
+"""
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_keys import keys
+
+from openledger.genesis.dev import derive_dev_keys, make_dev_genesis
+from openledger.genesis.errors import OpenLedgerError
+from openledger.genesis.keystore import LIGHT_SCRYPT_N, STANDARD_SCRYPT_N, write_keystore
+from openledger.genesis.load import write_genesis
+from openledger.genesis.model import ETHER, Account
+from openledger.genesis.types import Address, ChainId, Wei
+from openledger.node.p2p.identity import format_peer_address
+
+MANIFEST = "devnet.json"
+DEVNET_CHAIN_ID = ChainId(4242)
+VALIDATOR_STAKE = Wei(100_000 * ETHER)
+VALIDATOR_GAS_FUNDS = Wei(100 * ETHER)
+
+
+class DevnetError(OpenLedgerError):
+    """The devnet directory is missing, incomplete or in the wrong state."""
+
+
+@dataclass(frozen=True, slots=True)
+class DevnetNode:
+    """One node of the devnet, as the manifest records it."""
+
+    name: str
+    """Unique name, also the container and data directory name."""
+    role: str
+    """"validator" or "rpc"."""
+    address: str | None
+    """The validator's address (None for an RPC node)."""
+    peer_id: str
+    """The node's p2p public key, hex."""
+    p2p_port: int
+    """Local p2p port (the process devnet binds 127.0.0.1)."""
+    rpc_port: int
+    """Local RPC port."""
+    datadir: str
+    """Data directory, relative to the devnet directory."""
+    keystore: str | None
+    """Validator keystore, relative to the devnet directory."""
+    password_file: str | None
+    """File with the keystore's password, relative to the devnet directory."""
+
+    def arguments(self, base: Path, peers: list[str], host: str = "127.0.0.1") -> list[str]:
+        """The `openledger` arguments that run this node."""
+        args = [
+            "run", "--datadir", str(base / self.datadir), "--genesis", str(base / "genesis.json"),
+            "--p2p.addr", host, "--p2p.port", str(self.p2p_port),
+            "--http.addr", host, "--http.port", str(self.rpc_port),
+            "--http.corsdomain", "*", "--peers", ",".join(peers),
+        ]  # fmt: skip
+        if self.keystore and self.password_file:
+            args += [
+                "--validator-key",
+                str(base / self.keystore),
+                "--password-file",
+                str(base / self.password_file),
+            ]
+        return args
+
+
+@dataclass(frozen=True, slots=True)
+class Devnet:
+    """A devnet directory and its manifest."""
+
+    directory: Path
+    chain_id: ChainId
+    nodes: tuple[DevnetNode, ...]
+
+    @classmethod
+    def load(cls, directory: Path) -> "Devnet":
+        """Read `devnet.json` of `directory`."""
+        path = directory / MANIFEST
+        try:
+            manifest = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise DevnetError(
+                f"{directory} is not a devnet: no {MANIFEST} (run `openledger devnet init`)"
+            ) from None
+        except json.JSONDecodeError as error:
+            raise DevnetError(f"{path} is damaged: {error}") from error
+        return cls(
+            directory,
+            ChainId(manifest["chainId"]),
+            tuple(DevnetNode(**node) for node in manifest["nodes"]),
+        )
+
+    def peers_of(self, node: DevnetNode, host_of: Any = None) -> list[str]:
+        """Every other node's peer address (`host_of(node)` gives its host; loopback by default)."""
+        return [
+            format_peer_address(bytes.fromhex(other.peer_id), host_of(other) if host_of else "127.0.0.1",  # type: ignore[arg-type]
+                                other.p2p_port)
+            for other in self.nodes
+            if other.name != node.name
+        ]  # fmt: skip
+
+
+def init_devnet(
+    directory: Path,
+    *,
+    validators: int = 4,
+    rpc_nodes: int = 1,
+    chain_id: ChainId = DEVNET_CHAIN_ID,
+    block_time: float = 1.0,
+    p2p_base_port: int = 30303,
+    rpc_base_port: int = 8545,
+    light_kdf: bool = False,
+    epoch_length: int = 20,
+) -> Devnet:
+    """Generate a devnet configuration into `directory` (which must not hold one already)."""
+    if (directory / MANIFEST).exists():
+        raise DevnetError(f"{directory} already holds a devnet; remove it or choose another --out")
+    if validators < 1:
+        raise DevnetError("a devnet needs at least one validator")
+    (directory / "keys").mkdir(parents=True, exist_ok=True)
+    nodes: list[DevnetNode] = []
+    validator_addresses: list[Address] = []
+    names = [f"validator{i}" for i in range(1, validators + 1)] + [
+        f"rpc{i}" for i in range(1, rpc_nodes + 1)
+    ]
+    # The RPC nodes take the first RPC ports, so MetaMask's default 8545 reaches an RPC node.
+    rpc_ports = {
+        name: rpc_base_port + i for i, name in enumerate(names[validators:] + names[:validators])
+    }
+    for index, name in enumerate(names):
+        is_validator = index < validators
+        node_key = keys.PrivateKey(secrets.token_bytes(32))
+        node_dir = directory / "nodes" / name
+        node_dir.mkdir(parents=True, exist_ok=True)
+        _write_secret(node_dir / "nodekey", node_key.to_hex()[2:])
+        keystore = password_file = address = None
+        if is_validator:
+            password = secrets.token_urlsafe(24)
+            password_file = f"keys/{name}.password"
+            _write_secret(directory / password_file, password + "\n")
+            keystore = f"keys/{name}.json"
+            validator = write_keystore(
+                directory / keystore, secrets.token_bytes(32), password,
+                scrypt_n=LIGHT_SCRYPT_N if light_kdf else STANDARD_SCRYPT_N,
+            )  # fmt: skip
+            validator_addresses.append(validator)
+            address = "0x" + validator.hex()
+        nodes.append(
+            DevnetNode(
+                name=name,
+                role="validator" if is_validator else "rpc",
+                address=address,
+                peer_id=node_key.public_key.to_compressed_bytes().hex(),
+                p2p_port=p2p_base_port + index,
+                rpc_port=rpc_ports[name],
+                datadir=f"nodes/{name}",
+                keystore=keystore,
+                password_file=password_file,
+            )
+        )
+    _write_devnet_genesis(directory, chain_id, validator_addresses, block_time, epoch_length)
+    manifest = {"chainId": chain_id, "nodes": [asdict(node) for node in nodes]}
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return Devnet(directory, chain_id, tuple(nodes))
+
+
+def _write_devnet_genesis(
+    directory: Path,
+    chain_id: ChainId,
+    validators: list[Address],
+    block_time: float,
+    epoch_length: int,
+) -> None:
+    from dataclasses import replace
+
+    dev_accounts = tuple(key.address for key in derive_dev_keys(10))
+    genesis = make_dev_genesis(
+        chain_id, dev_accounts, tuple(validators), stake=VALIDATOR_STAKE,
+        block_time_ms=int(block_time * 1000), timestamp=int(time.time()),
+    )  # fmt: skip
+    # Validators pay gas too (evidence transactions, staking calls): fund their keys.
+    alloc = dict(genesis.alloc)
+    for address in validators:
+        alloc[address] = Account(balance=VALIDATOR_GAS_FUNDS)
+    params = genesis.openledger
+    genesis = replace(
+        genesis,
+        alloc=tuple(sorted(alloc.items())),
+        openledger=replace(params, staking=replace(params.staking, epoch_length=epoch_length)),
+    )
+    write_genesis(genesis, directory / "genesis.json")
+
+
+def _write_secret(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+# --- the process devnet -----------------------------------------------------------------------------
+
+
+def up(devnet: Devnet, *, wait_seconds: float = 60.0) -> list[str]:
+    """Start every node as a background process; wait until each answers RPC."""
+    (devnet.directory / "logs").mkdir(exist_ok=True)
+    started = []
+    for node in devnet.nodes:
+        pid_file = devnet.directory / "logs" / f"{node.name}.pid"
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            continue
+        log = (devnet.directory / "logs" / f"{node.name}.log").open("a")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openledger.node.cli", *node.arguments(devnet.directory, devnet.peers_of(node))],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        pid_file.write_text(str(process.pid))
+        started.append(node.name)
+    deadline = time.monotonic() + wait_seconds
+    for node in devnet.nodes:
+        while _rpc(node.rpc_port, "eth_blockNumber") is None:
+            if time.monotonic() > deadline:
+                raise DevnetError(
+                    f"{node.name} did not answer RPC within {wait_seconds:g} s; see logs/{node.name}.log"
+                )
+            time.sleep(0.2)
+    return started
+
+
+def down(devnet: Devnet, *, timeout: float = 30.0) -> list[str]:
+    """Stop every node (SIGTERM, then SIGKILL after `timeout`)."""
+    stopped = []
+    for node in devnet.nodes:
+        pid_file = devnet.directory / "logs" / f"{node.name}.pid"
+        if not pid_file.exists():
+            continue
+        pid = int(pid_file.read_text())
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            stopped.append(node.name)
+        pid_file.unlink()
+    return stopped
+
+
+def status(devnet: Devnet) -> list[dict[str, Any]]:
+    """Each node's height, peers, round and time since its last block."""
+    rows = []
+    for node in devnet.nodes:
+        row: dict[str, Any] = {
+            "name": node.name,
+            "role": node.role,
+            "rpc": f"http://127.0.0.1:{node.rpc_port}",
+        }
+        head = _rpc(node.rpc_port, "eth_getBlockByNumber", ["latest", False])
+        if head is None:
+            row["state"] = "down"
+        else:
+            consensus = _rpc(node.rpc_port, "ol_consensusState") or {}
+            row.update(
+                state="syncing" if consensus.get("syncing") else "up",
+                height=int(head["number"], 16),
+                peers=int(_rpc(node.rpc_port, "net_peerCount") or "0x0", 16),
+                round=consensus.get("round"),
+                last_block_age=round(time.time() - int(head["timestamp"], 16), 1),
+            )
+        rows.append(row)
+    return rows
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _rpc(port: int, method: str, params: list[Any] | None = None) -> Any:
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
+    ).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return json.loads(response.read()).get("result")
+    except (OSError, ValueError):
+        return None
