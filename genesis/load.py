@@ -248,9 +248,7 @@ def _parse_openledger(value: object) -> OpenLedgerParams:
         if getattr(consensus, name) == 0:
             raise GenesisError(f"openledger.consensus.{_camel(name)}", "must be positive")
     staking = _parse_params(StakingParams, section.get("staking", {}), "openledger.staking")
-    for name in ("epoch_length", "max_validators", "downtime_window"):
-        if getattr(staking, name) == 0:
-            raise GenesisError(f"openledger.staking.{_camel(name)}", "must be positive")
+    _check_staking(staking)
     attribution = _parse_params(
         AttributionParams, section.get("attribution", {}), "openledger.attribution"
     )
@@ -265,6 +263,28 @@ def _parse_openledger(value: object) -> OpenLedgerParams:
             f"protocolFeeBps + modelOwnerFeeBps + agentOwnerFeeBps is {shares}, above 10000",
         )
     return OpenLedgerParams(tuple(validators), consensus, staking, attribution)
+
+
+_STAKING_POSITIVE = ("epoch_length", "max_validators", "downtime_window", "unbonding_blocks",
+                     "max_delegations_per_account", "max_unbonding_entries")  # fmt: skip
+_STAKING_LIMITS = {"max_validators": 10_000, "downtime_window": 65_536}
+
+
+def _check_staking(staking: StakingParams) -> None:
+    """The staking rules that relate parameters to each other or bound the work of a block."""
+    for name in _STAKING_POSITIVE:
+        if getattr(staking, name) == 0:
+            raise GenesisError(f"openledger.staking.{_camel(name)}", "must be positive")
+    for name, limit in _STAKING_LIMITS.items():
+        if getattr(staking, name) > limit:
+            raise GenesisError(f"openledger.staking.{_camel(name)}", f"must be at most {limit}")
+    if staking.evidence_max_age_blocks >= staking.unbonding_blocks:
+        raise GenesisError(
+            "openledger.staking.evidenceMaxAgeBlocks",
+            f"{staking.evidence_max_age_blocks} must be below unbondingBlocks "
+            f"({staking.unbonding_blocks}): stake unbonding since an offence must still be there "
+            "to slash when its evidence arrives",
+        )
 
 
 def _parse_params(cls: Callable[..., T], value: object, path: str) -> T:

@@ -87,34 +87,50 @@ class ConsensusParams:
 
 @dataclass(frozen=True, slots=True)
 class StakingParams:
-    """The staking precompile's rules: who validates, how they are paid and punished."""
+    """The staking precompile's rules: who validates, how they are paid and punished.
+
+    Defaults follow the Cosmos SDK (`x/staking`, `x/slashing`) and CometBFT values, with blocks
+    counted at the default one-second block time.
+    """
 
     max_validators: int = 100
-    """Size of the active set: the top validators by stake."""
+    """Size of the active set: the top validators by stake (at most 10000, the most precommits a
+    commit certificate may carry)."""
     min_validator_stake: Wei = Wei(1000 * ETHER)
-    """Least self-stake a validator must bond to be eligible."""
+    """Least self-stake a validator must bond to register and to be eligible for the active set."""
     min_delegation: Wei = Wei(ETHER)
     """Least amount one delegation may add."""
     epoch_length: int = 100
-    """Blocks per epoch; the active set changes only at epoch boundaries."""
-    unbonding_blocks: int = 1000
-    """Blocks an undelegated stake waits before it can be withdrawn."""
+    """Blocks per epoch; the active set is recomputed at the end of every block whose number is a
+    multiple of it, and that set signs from the next block on."""
+    unbonding_blocks: int = 1_814_400
+    """Blocks an undelegated stake waits before it can be withdrawn (21 days of one-second
+    blocks, as Cosmos); must exceed `evidence_max_age_blocks`."""
     block_reward: Wei = Wei(2 * ETHER)
-    """New OPEN issued with every block, shared by the validators and their delegators."""
+    """New OPEN issued with every block, shared by the validators that signed the parent's commit
+    and their delegators."""
     downtime_window: int = 100
-    """Number of recent blocks over which missed commit signatures are counted."""
+    """Number of recent commits over which a validator's missed signatures are counted (at most
+    65536)."""
     min_signed_per_window_bps: int = 5000
     """Least share of the window a validator must sign, in basis points, or it is jailed."""
     downtime_jail_blocks: int = 600
     """Blocks a validator jailed for downtime must wait before it may unjail."""
     downtime_slash_bps: int = 100
-    """Share of stake slashed for downtime, in basis points."""
+    """Share of bonded stake slashed (and burned) for downtime, in basis points."""
     double_sign_slash_bps: int = 500
     """Share of stake slashed for signing two conflicting votes, in basis points."""
     evidence_reward_bps: int = 1000
-    """Share of the slashed amount paid to whoever submitted the evidence, in basis points."""
-    evidence_max_age_blocks: int = 10_000
-    """Evidence older than this many blocks is refused; keep it below `unbonding_blocks` x 10."""
+    """Share of the slashed amount paid to whoever submitted the evidence, in basis points; the
+    rest is burned."""
+    evidence_max_age_blocks: int = 100_000
+    """Evidence for a height more than this many blocks before the block that includes it is
+    refused (CometBFT's `MaxAgeNumBlocks`); must be below `unbonding_blocks`, so that stake
+    unbonding since the offence is still there to slash."""
+    max_delegations_per_account: int = 32
+    """Most validators one account may delegate to at once (bounds `claimRewards`)."""
+    max_unbonding_entries: int = 32
+    """Most unbonding entries one account may have waiting (bounds `withdraw`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,13 @@ class BlockBuilder:
             raise InvalidTransaction(
                 "gas limit reached", f"needs {transaction.gas}, block has {self.gas_remaining}"
             )
+        floor = compute_floor_gas(transaction.data)
+        if transaction.gas < floor:
+            # EIP-7623 makes such a transaction invalid; py-evm 0.12.1b1 would run it and charge
+            # the sender more than its gas limit.
+            raise InvalidTransaction(
+                "intrinsic gas too low", f"have {transaction.gas}, want {floor}"
+            )
         try:
             receipt, _ = self._vm.apply_transaction(self._header, transaction)
         except ValidationError as error:
@@ -133,6 +140,12 @@ def import_block(
     """Re-execute a block received from a peer; raise InvalidBlock unless it reproduces exactly."""
     if block.header.parent_hash != parent.hash:
         raise InvalidBlock(f"block {block.number} does not extend block {parent.block_number}")
+    for index, transaction in enumerate(block.transactions):
+        if transaction.gas < compute_floor_gas(transaction.data):  # see BlockBuilder
+            raise InvalidBlock(
+                f"block {block.number} is invalid: transaction {index} has gas below its "
+                "EIP-7623 calldata floor"
+            )
     overlay = Overlay(db)
     template = chain.vm_class.create_header_from_parent(
         parent, gas_limit=parent.gas_limit, timestamp=block.header.timestamp

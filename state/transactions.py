@@ -67,6 +67,12 @@ def decode_transaction(raw: bytes, vm_class: type[OpenLedgerVM]) -> SignedTransa
         _ = transaction.sender
     except (BadSignature, ValidationError, ValueError) as error:
         raise InvalidTransaction("invalid sender", f"bad signature: {error}") from error
+    # py-evm's `validate()` of legacy and type 1 transactions refuses gas below the intrinsic gas
+    # in its own words; refuse it with the reason clients match on, whatever the type.
+    if transaction.gas < transaction.intrinsic_gas:
+        raise InvalidTransaction(
+            "intrinsic gas too low", f"have {transaction.gas}, want {transaction.intrinsic_gas}"
+        )
     try:
         transaction.validate()
     except ValidationError as error:
