@@ -34,7 +34,9 @@ class ConflictingProposer(_TwoFaced):
 
     splits = 0
 
-    async def _sign_proposal(self, height: BlockNumber, round: int, block_hash: Hash32, pol_round: int) -> None:
+    async def _sign_proposal(
+        self, height: BlockNumber, round: int, block_hash: Hash32, pol_round: int
+    ) -> None:
         first = self.candidates.get(block_hash)
         if first is None:
             return
@@ -53,7 +55,14 @@ class ConflictingProposer(_TwoFaced):
                 self.key, chain_id=self.chain.chain.chain_id, height=height, round=Round(round),
                 block_hash=Hash32(candidate.block.hash), pol_round=Round(pol_round),
             )  # fmt: skip
-            payloads.append((proposal, encode_proposal(ProposalMessage(proposal, candidate.block, first.parent_certificate))))
+            payloads.append(
+                (
+                    proposal,
+                    encode_proposal(
+                        ProposalMessage(proposal, candidate.block, first.parent_certificate)
+                    ),
+                )
+            )
         self._send_split(MessageKind.PROPOSAL, payloads[0][1], payloads[1][1])
         self.splits += 1
         await self._feed(ProposalReceived(payloads[0][0], valid=True))
@@ -64,7 +73,9 @@ class Equivocator(_TwoFaced):
 
     equivocations_sent = 0
 
-    async def _sign_vote(self, height: BlockNumber, round: int, kind: Any, block_hash: bytes) -> None:
+    async def _sign_vote(
+        self, height: BlockNumber, round: int, kind: Any, block_hash: bytes
+    ) -> None:
         other = NIL if block_hash else bytes(32)
         votes = [
             sign_vote(self.key, chain_id=self.chain.chain.chain_id, height=height, round=Round(round),

@@ -84,13 +84,18 @@ class Cluster:
     def __post_init__(self) -> None:
         self.hub = MemoryNetwork(seed=self.seed, clock=self.clock)
         self.keys = [validator_key(i) for i in range(self.validators)]
-        self.addresses = [Address(keys.PrivateKey(k).public_key.to_canonical_address()) for k in self.keys]
+        self.addresses = [
+            Address(keys.PrivateKey(k).public_key.to_canonical_address()) for k in self.keys
+        ]
         self.genesis = self._make_genesis()
         self.vm_class = build_vm_class(self.genesis)
 
     def _make_genesis(self) -> Genesis:
         genesis = make_dev_genesis(
-            CHAIN_ID, tuple(k.address for k in derive_dev_keys(4)), tuple(self.addresses), timestamp=GENESIS_TIME
+            CHAIN_ID,
+            tuple(k.address for k in derive_dev_keys(4)),
+            tuple(self.addresses),
+            timestamp=GENESIS_TIME,
         )
         if self.stakes is None:
             return genesis
@@ -101,7 +106,13 @@ class Cluster:
         )
         return replace(genesis, openledger=replace(genesis.openledger, validators=validators))
 
-    def add_member(self, index: int, *, signer_key: bytes | None, host_class: type[ConsensusHost] = ConsensusHost) -> Member:
+    def add_member(
+        self,
+        index: int,
+        *,
+        signer_key: bytes | None,
+        host_class: type[ConsensusHost] = ConsensusHost,
+    ) -> Member:
         path = self.root / f"node{index}"
         store = ChainStore.open(path, self.genesis, self.vm_class)
         chain = NodeChain(store, Chain(self.vm_class, CHAIN_ID))
@@ -120,21 +131,33 @@ class Cluster:
         self.members.append(member)
         return member
 
-    async def start(self, hosts: dict[int, type[ConsensusHost]] | None = None, *, silent: frozenset[int] = frozenset()) -> None:
+    async def start(
+        self,
+        hosts: dict[int, type[ConsensusHost]] | None = None,
+        *,
+        silent: frozenset[int] = frozenset(),
+    ) -> None:
         """Create and start the members; `hosts` swaps in other host classes (Byzantine ones get
         their raw key and the first half of the network); `silent` validators are never created."""
         hosts = hosts or {}
         for index in range(self.validators):
             if index in silent:
                 continue
-            member = self.add_member(index, signer_key=self.keys[index], host_class=hosts.get(index, ConsensusHost))
+            member = self.add_member(
+                index, signer_key=self.keys[index], host_class=hosts.get(index, ConsensusHost)
+            )
             if index in hosts:
                 member.host.key = self.keys[index]  # type: ignore[attr-defined]
-                member.host.first_half = {node_key(i).public_key.to_compressed_bytes() for i in range(self.validators // 2)}  # type: ignore[attr-defined]
+                member.host.first_half = {
+                    node_key(i).public_key.to_compressed_bytes()
+                    for i in range(self.validators // 2)
+                }  # type: ignore[attr-defined]
         for index in range(self.validators, self.validators + self.full_nodes):
             self.add_member(index, signer_key=None)
         for member in self.members:
-            member.host.on_equivocation = lambda a, b, who=member.index: self.equivocations.append((who, a, b))
+            member.host.on_equivocation = lambda a, b, who=member.index: self.equivocations.append(
+                (who, a, b)
+            )
             await member.host.start()
 
     def stop(self, index: int) -> None:
@@ -158,7 +181,9 @@ class Cluster:
     def group(self, *indexes: int) -> set[bytes]:
         return {node_key(i).public_key.to_compressed_bytes() for i in indexes}
 
-    async def run_until(self, done: Callable[[], bool], *, max_ms: int = 600_000, max_steps: int = 2_000_000) -> None:
+    async def run_until(
+        self, done: Callable[[], bool], *, max_ms: int = 600_000, max_steps: int = 2_000_000
+    ) -> None:
         """Run until `done()` holds; fail if fake time passes `max_ms` or work passes `max_steps`."""
         deadline = self.clock.now() + max_ms
         for _ in range(max_steps):
@@ -166,7 +191,14 @@ class Cluster:
                 return
             if await self._work():
                 continue
-            due = [d for d in (self.hub.next_due_ms(), *(m.scheduler.next_due_ms() for m in self.members)) if d is not None]
+            due = [
+                d
+                for d in (
+                    self.hub.next_due_ms(),
+                    *(m.scheduler.next_due_ms() for m in self.members),
+                )
+                if d is not None
+            ]
             if not due:
                 raise AssertionError("nothing left to happen, and the condition does not hold")
             target = min(due)

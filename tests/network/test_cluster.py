@@ -68,13 +68,19 @@ async def test_conflicting_proposals_to_two_halves_fork_nothing(cluster: Cluster
 
 async def test_equivocating_validator_is_detected_and_changes_nothing(cluster: Cluster) -> None:
     await cluster.start(hosts={1: Equivocator})
-    await cluster.run_until(lambda: all(m.head >= 8 for m in cluster.members) and len(cluster.equivocations) > 0)
+    await cluster.run_until(
+        lambda: all(m.head >= 8 for m in cluster.members) and len(cluster.equivocations) > 0
+    )
     cluster.assert_agreement()
     assert cluster.member(1).host.equivocations_sent > 0  # type: ignore[attr-defined]
     offender = cluster.addresses[1]
     for _, vote_a, vote_b in cluster.equivocations:
         assert vote_a.validator == vote_b.validator == offender  # type: ignore[attr-defined]
-        assert (vote_a.height, vote_a.round, vote_a.kind) == (vote_b.height, vote_b.round, vote_b.kind)  # type: ignore[attr-defined]
+        assert (vote_a.height, vote_a.round, vote_a.kind) == (
+            vote_b.height,
+            vote_b.round,
+            vote_b.kind,
+        )  # type: ignore[attr-defined]
         assert vote_a.block_hash != vote_b.block_hash  # type: ignore[attr-defined]
     assert {who for who, _, _ in cluster.equivocations} - {1}, "honest validators saw the two faces"
 
@@ -90,7 +96,9 @@ async def test_two_two_partition_commits_nothing_then_heals(cluster: Cluster) ->
     assert max(m.head for m in cluster.members) <= start + 1
     cluster.assert_agreement()
     cluster.hub.heal()
-    await cluster.run_until(lambda: all(m.head >= start + 5 for m in cluster.members), max_ms=120_000)
+    await cluster.run_until(
+        lambda: all(m.head >= start + 5 for m in cluster.members), max_ms=120_000
+    )
     cluster.assert_agreement()
 
 
