@@ -14,9 +14,12 @@ machine events, and performs the machine's actions:
 
 Messages are checked before they become events: decoding, chain id, signatures, membership,
 proposer, and the proposed block's execution. A peer whose message fails a check that an honest
-peer would have made before relaying it is disconnected and banned for a while. Messages for the
-next heights are buffered (bounded) and replayed when the height starts; a peer ahead of us
-triggers block sync (`node/sync.py`).
+peer would have made before relaying it is disconnected and banned for a while. That includes a
+consensus message whose height contradicts the head the peer announced: an honest node votes, and
+relays, only at the height after its head, so a vote for a height long past (a replay) or far
+ahead (a fabrication) comes from a peer that lies. Messages for the next heights are buffered
+(bounded) and replayed when the height starts; a peer ahead of us triggers block sync
+(`node/sync.py`).
 """
 
 import asyncio
@@ -79,6 +82,10 @@ from openledger.state.errors import InvalidBlock, InvalidTransaction
 log = logging.getLogger("openledger.consensus")
 
 BAN_SECONDS = 60.0
+HEIGHT_SLACK_BELOW = 1
+"""An honest peer may still relay precommits of the height it has just committed."""
+HEIGHT_SLACK_ABOVE = 2
+"""Its announced head may lag its actual head by a block or two between STATUS messages."""
 MAX_BUFFERED_MESSAGES = 2000
 MAX_BUFFERED_HEIGHTS = 2
 INBOX_SIZE = 20_000
@@ -373,10 +380,13 @@ class ConsensusHost:
                     message.peer, message.kind, message.payload, replay=True
                 )
             except (ProtocolError, ConsensusError) as error:
-                log.debug("dropping a buffered message: %s", error)
+                log.warning("dropping peer %s: %s", message.peer.hex()[:12], error)
+                self.network.disconnect(message.peer, str(error), ban_seconds=BAN_SECONDS)
 
     async def _on_synced(self) -> None:
-        """Block sync committed blocks: jump to the height after the new head."""
+        """Block sync committed blocks: announce the new head (before any vote at the next height,
+        so peers do not take our votes for fabrications), then jump to the height after it."""
+        self.network.broadcast(MessageKind.STATUS, encode_status(self.status()))
         if self.state is not None:
             await self._start_next_height(self.state.height)
 
@@ -416,17 +426,27 @@ class ConsensusHost:
         vote = decode_vote(payload)
         if vote.chain_id != self.chain.chain.chain_id:
             raise ProtocolError(f"vote for chain {vote.chain_id}")
+        if not replay:
+            self._check_plausible_height(peer, vote.height)
         if self.state is None or self._buffer_if_future(
             peer, vote.height, MessageKind.VOTE, payload
         ):
             return
-        if vote.height != self.state.height:
-            return  # a late vote of a decided height
-        if not self.state.validators.is_member(vote.validator):
+        current = self.state.height
+        # A late vote (of a height already decided) is checked like any other, against its own
+        # height's validator set, and then left out.
+        validators = (
+            self.state.validators
+            if vote.height == current
+            else self.validators.for_height(vote.height)
+        )
+        if not validators.is_member(vote.validator):
             raise ProtocolError(
                 f"vote from 0x{vote.validator.hex()}, not a validator at height {vote.height}"
             )
         validate_vote_signature(vote)
+        if vote.height != current:
+            return
         self.network.broadcast(MessageKind.VOTE, payload, exclude=peer)
         await self._feed(VoteReceived(vote))
 
@@ -437,6 +457,8 @@ class ConsensusHost:
         proposal = message.proposal
         if proposal.chain_id != self.chain.chain.chain_id:
             raise ProtocolError(f"proposal for chain {proposal.chain_id}")
+        if not replay:
+            self._check_plausible_height(peer, proposal.height)
         if self.state is None or self._buffer_if_future(
             peer, proposal.height, MessageKind.PROPOSAL, payload
         ):
@@ -470,6 +492,16 @@ class ConsensusHost:
                 return
             self.candidates[Hash32(candidate.block.hash)] = candidate
         await self._feed(ProposalReceived(proposal, valid=True))
+
+    def _check_plausible_height(self, peer: PeerId, height: int) -> None:
+        """Refuse a consensus message far from the height the peer itself announced."""
+        announced = self.sync.announced_head(peer)
+        if announced is None:
+            return
+        if not announced + 1 - HEIGHT_SLACK_BELOW <= height <= announced + 1 + HEIGHT_SLACK_ABOVE:
+            raise ProtocolError(
+                f"consensus message for height {height} from a peer whose head is {announced}"
+            )
 
     def _buffer_if_future(self, peer: PeerId, height: int, kind: int, payload: bytes) -> bool:
         """Keep messages of the next heights for later; True when the message was handled so."""

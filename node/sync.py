@@ -87,6 +87,10 @@ class BlockSync:
         """The highest head a peer announced."""
         return max(self._heads.values(), default=0)
 
+    def announced_head(self, peer: PeerId) -> int | None:
+        """The head `peer` last announced, if it has."""
+        return self._heads.get(peer)
+
     def is_syncing(self) -> bool:
         """True while a peer is more than one block ahead of us."""
         return self.highest_known > self.chain.store.head.block_number + 1

@@ -114,8 +114,8 @@ class Dispatcher:
     async def handle_payload(self, body: bytes | str, context: RequestContext) -> Any:
         """The JSON response to a raw payload, or None when nothing is to be sent back."""
         try:
-            payload = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            payload = json.loads(body, parse_constant=_refuse_constant)
+        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, _refuse_constant
             return _error_response(None, RpcError(PARSE_ERROR, f"parse error: {error}"))
         if isinstance(payload, list):
             if not payload:
@@ -154,6 +154,10 @@ class Dispatcher:
             )
         started = time.perf_counter()
         name = request.get("method")
+        if request.get("jsonrpc") != "2.0" or not isinstance(name, str):
+            # Without a valid envelope it is no notification: the error goes back with id null
+            # (JSON-RPC 2.0, section 5.1), as geth answers.
+            is_notification = False
         try:
             if request.get("jsonrpc") != "2.0":
                 raise RpcError(INVALID_REQUEST, 'jsonrpc must be "2.0"')
@@ -225,6 +229,12 @@ def _parse_params(method: Method, raw: Any) -> list[Any]:
         except ValueError as error:
             raise InvalidParams(index, param.name, str(error)) from None
     return arguments
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python reads NaN and Infinity, which JSON does not have; an id of NaN would be echoed into
+    # a response no JSON parser accepts.
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _error_response(request_id: Any, error: RpcError) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from openledger.rpc.codec import (
 from openledger.rpc.dispatch import MethodTable, Param, RequestContext
 from openledger.rpc.errors import EXECUTION_REVERTED, RpcError, invalid_input
 from openledger.rpc.eth_read import LATEST, require_header
-from openledger.rpc.fees import FeeOracle, next_base_fee
+from openledger.rpc.fees import MAX_PERCENTILES, FeeOracle, next_base_fee
 from openledger.rpc.format import format_transaction
 from openledger.state.execute import (
     AccountOverride,
@@ -197,6 +197,10 @@ def _percentiles(value: Any) -> list[float]:
         isinstance(p, int | float) and not isinstance(p, bool) for p in value
     ):
         raise ValueError("expected an array of numbers")
+    if len(value) > MAX_PERCENTILES:
+        raise ValueError(f"at most {MAX_PERCENTILES} reward percentiles")
+    if any(not 0 <= p <= 100 for p in value) or value != sorted(value):
+        raise ValueError("reward percentiles must be ascending values in 0..100")
     return [float(p) for p in value]
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from eth.abc import BlockHeaderAPI
 
 from openledger.rpc.codec import quantity
-from openledger.rpc.errors import RpcError
 from openledger.rpc.format import effective_gas_price
 from openledger.state.execute import compute_next_base_fee as next_base_fee
 from openledger.state.store import ChainStore
@@ -60,12 +59,8 @@ class FeeOracle:
     def fee_history(
         self, block_count: int, newest: BlockHeaderAPI, percentiles: list[float] | None
     ) -> dict[str, Any]:
-        """`eth_feeHistory` over the `block_count` blocks ending at `newest`."""
-        if percentiles is not None:
-            if len(percentiles) > MAX_PERCENTILES:
-                raise RpcError(-32602, f"at most {MAX_PERCENTILES} reward percentiles")
-            if any(not 0 <= p <= 100 for p in percentiles) or percentiles != sorted(percentiles):
-                raise RpcError(-32602, "reward percentiles must be ascending values in 0..100")
+        """`eth_feeHistory` over the `block_count` blocks ending at `newest`; `percentiles` are
+        checked by the caller (at most `MAX_PERCENTILES`, ascending, within 0..100)."""
         count = min(block_count, MAX_FEE_HISTORY_BLOCKS, newest.block_number + 1)
         oldest = newest.block_number - count + 1
         base_fees: list[str] = []

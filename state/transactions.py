@@ -15,6 +15,7 @@ from openledger.genesis.types import ChainId, Gas
 from openledger.state.errors import InvalidTransaction
 from openledger.state.fork import OpenLedgerVM
 
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MAX_TRANSACTION_SIZE = 128 * 1024
 """Largest encoded transaction accepted (geth's txMaxSize)."""
 MAX_INITCODE_SIZE = 2 * 24576
@@ -67,6 +68,11 @@ def decode_transaction(raw: bytes, vm_class: type[OpenLedgerVM]) -> SignedTransa
         _ = transaction.sender
     except (BadSignature, ValidationError, ValueError) as error:
         raise InvalidTransaction("invalid sender", f"bad signature: {error}") from error
+    # EIP-2: a signature with s above n/2 has a twin (n - s) that recovers the same sender, so a
+    # third party could re-sign a pending transaction under another hash. py-evm checks this for
+    # legacy transactions only; geth refuses it for every type.
+    if transaction.s > SECP256K1_N // 2:
+        raise InvalidTransaction("invalid sender", "signature s value is above secp256k1n/2 (EIP-2)")
     # py-evm's `validate()` of legacy and type 1 transactions refuses gas below the intrinsic gas
     # in its own words; refuse it with the reason clients match on, whatever the type.
     if transaction.gas < transaction.intrinsic_gas:

@@ -93,7 +93,7 @@ class ThreadedNode:
             self._ready.set()
 
     async def _serve(self) -> None:
-        rpc = RpcConfig(port=0, cors_domains=("*",), **self.options.pop("rpc", {}))
+        rpc = RpcConfig(**{"port": 0, "cors_domains": ("*",), **self.options.pop("rpc", {})})
         self.node, self.spec = open_dev_node(self.datadir, rpc, **self.options)
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.ensure_future(self.node.run())

@@ -89,3 +89,46 @@ class Equivocator(_TwoFaced):
 
 def _fields(template: BlockTemplate) -> dict[str, Any]:
     return {name: getattr(template, name) for name in template.__dataclass_fields__}
+
+
+class BadBlockProposer(ConsensusHost):
+    """As proposer, proposes a block that does not execute to its header: with a tampered state
+    root, or with a transaction whose nonce is wrong."""
+
+    fault = "state_root"
+    bad_proposals = 0
+
+    async def _build_proposal(self, height: BlockNumber, round: int) -> None:
+        await super()._build_proposal(height, round)
+
+    async def _sign_proposal(
+        self, height: BlockNumber, round: int, block_hash: Hash32, pol_round: int
+    ) -> None:
+        honest = self.candidates.get(block_hash)
+        if honest is None or self.signer is None:
+            return
+        block = honest.block
+        if self.fault == "state_root":
+            block = block.copy(header=block.header.copy(state_root=bytes(32)))
+        else:
+            from eth_account import Account
+
+            from openledger.genesis.dev import derive_dev_keys
+
+            key = derive_dev_keys(1)[0].private_key
+            raw = Account.sign_transaction(
+                {"type": 2, "chainId": self.chain.chain.chain_id, "nonce": 999, "to": "0x" + "22" * 20,
+                 "value": 1, "gas": 21000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 1},
+                key,
+            ).raw_transaction  # fmt: skip
+            bad = self.chain.chain.vm_class.get_transaction_builder().decode(bytes(raw))
+            block = block.copy(transactions=(*block.transactions, bad))
+        proposal = sign_proposal(
+            self.key, chain_id=self.chain.chain.chain_id, height=height, round=Round(round),
+            block_hash=Hash32(block.hash), pol_round=Round(pol_round),
+        )  # fmt: skip
+        self.bad_proposals += 1
+        self.network.broadcast(
+            MessageKind.PROPOSAL,
+            encode_proposal(ProposalMessage(proposal, block, honest.parent_certificate)),
+        )

@@ -100,7 +100,7 @@ DECODE_REFUSALS = [
     ("r that recovers no key", _with_field(LEGACY_155, 7, UNRECOVERABLE_R), "invalid sender"),
     ("r = 0", _with_field(LEGACY_155, 7, b""), "invalid sender"),
     ("typed, y parity 5", b"\x02" + rlp.encode([*rlp.decode(TYPE_2[1:])[:9], b"\x05", *rlp.decode(TYPE_2[1:])[10:]]), "invalid sender"),
-    ("s above n/2", _with_field(LEGACY_155, 8, (SECP256K1_N - int.from_bytes(rlp.decode(LEGACY_155)[8], "big")).to_bytes(32, "big")), "invalid transaction"),
+    ("s above n/2", _with_field(LEGACY_155, 8, (SECP256K1_N - int.from_bytes(rlp.decode(LEGACY_155)[8], "big")).to_bytes(32, "big")), "invalid sender"),
 ]  # fmt: skip
 
 
