@@ -8,6 +8,7 @@ back to its default.
 """
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -53,6 +54,10 @@ _CONFIG_IGNORED = ("daoForkSupport", "terminalTotalDifficulty", "terminalTotalDi
                    "blobSchedule", "depositContractAddress", "ethash", "clique")  # fmt: skip
 
 T = TypeVar("T")
+
+_HEX_QUANTITY = re.compile(r"0[xX][0-9a-fA-F]+")
+_DECIMAL_QUANTITY = re.compile(r"[0-9]+")
+_HEX_BYTES = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 
 
 def load_genesis(path: Path) -> Genesis:
@@ -339,11 +344,14 @@ def _quantity(value: object, path: str, maximum: int = UINT256_MAX) -> int:
     if isinstance(value, int):
         number = value
     elif isinstance(value, str):
-        text = value.strip()
-        try:
-            number = int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
-        except ValueError:
-            raise GenesisError(path, f"{value!r} is not a hex or decimal number") from None
+        # Python's int() also takes "1_000", " 12 " and "+5"; a genesis file is read by other
+        # clients too, so only plain digits are accepted.
+        if _HEX_QUANTITY.fullmatch(value):
+            number = int(value[2:], 16)
+        elif _DECIMAL_QUANTITY.fullmatch(value):
+            number = int(value, 10)
+        else:
+            raise GenesisError(path, f"{value!r} is not a hex or decimal number")
     else:
         raise GenesisError(path, f"must be a number, not {type(value).__name__}")
     if not 0 <= number <= maximum:
@@ -354,10 +362,9 @@ def _quantity(value: object, path: str, maximum: int = UINT256_MAX) -> int:
 def _bytes(value: object, path: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise GenesisError(path, "must be a 0x-prefixed hex string")
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError:
-        raise GenesisError(path, f"{value!r} is not valid hex of whole bytes") from None
+    if not _HEX_BYTES.fullmatch(value):
+        raise GenesisError(path, f"{value!r} is not valid hex of whole bytes")
+    return bytes.fromhex(value[2:])
 
 
 def _word(value: object, path: str) -> int:

@@ -122,7 +122,6 @@ class Mempool:
             raise InvalidTransaction("already known", f"transaction 0x{tx_hash.hex()}")
         sender = Address(transaction.sender)
         account_nonce = state.get_nonce(sender)
-        self._account_nonce[sender] = account_nonce
         nonce = int(transaction.nonce)
         if nonce < account_nonce:
             raise InvalidTransaction(
@@ -163,6 +162,7 @@ class Mempool:
                 self._evict_for(transaction, sender, base_fee)
 
         entry = PoolTransaction(transaction, raw, tx_hash, sender, next(self._arrivals))
+        self._account_nonce[sender] = account_nonce
         if existing is not None:
             del self._by_hash[existing.hash]
         self._by_sender.setdefault(sender, {})[nonce] = entry
@@ -186,24 +186,28 @@ class Mempool:
             )
 
     def _evict_for(self, incoming: SignedTransactionAPI, sender: Address, base_fee: Wei) -> None:
-        """Make room for `incoming` by dropping another sender's cheapest last transaction."""
-        victim: PoolTransaction | None = None
-        victim_key: tuple[int, int] | None = None
+        """Make room for `incoming` by dropping the last transaction of another sender.
+
+        Only a sender's last transaction may go (dropping one in the middle would strand the
+        rest), and only one that `incoming` outbids by effective tip. Queued transactions (not yet
+        executable) go before pending ones, the cheapest first; if `incoming` outbids none, it is
+        refused.
+        """
+        tip = compute_effective_tip(incoming, base_fee)
+        outbid = []
         for other, queue in self._by_sender.items():
             if other == sender or not queue:
                 continue
             tail = queue[max(queue)]
-            # Queued transactions go before pending ones, then the lowest tip.
-            is_pending = tail.nonce < self.pending_nonce(other, self._account_nonce.get(other, 0))
-            key = (int(is_pending), compute_effective_tip(tail.transaction, base_fee))
-            if victim_key is None or key < victim_key:
-                victim, victim_key = tail, key
-        incoming_tip = compute_effective_tip(incoming, base_fee)
-        if victim is None or victim_key is None or victim_key[1] >= incoming_tip:
+            tail_tip = compute_effective_tip(tail.transaction, base_fee)
+            if tail_tip < tip:
+                pending = tail.nonce < self.pending_nonce(other, self._account_nonce.get(other, 0))
+                outbid.append((int(pending), tail_tip, tail.arrival, tail))
+        if not outbid:
             raise InvalidTransaction(
-                "txpool is full", "the pool holds its limit of transactions that pay more"
+                "txpool is full", "every transaction the pool could drop pays at least as much"
             )
-        self._remove(victim)
+        self._remove(min(outbid)[3])
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -273,11 +277,15 @@ class Mempool:
                 continue
             nonce = state.get_nonce(sender)
             self._account_nonce[sender] = nonce
-            balance = state.get_balance(sender)
-            for entry in list(queue.values()):
-                if entry.nonce < nonce or compute_upfront_cost(entry.transaction) > balance:
+            # A transaction stays only if the sender can pay for it after every earlier one.
+            remaining = state.get_balance(sender)
+            for entry in [queue[n] for n in sorted(queue)]:
+                cost = compute_upfront_cost(entry.transaction)
+                if entry.nonce < nonce or cost > remaining:
                     self._remove(entry)
                     dropped += 1
+                else:
+                    remaining -= cost
         return dropped
 
     def remove(self, tx_hash: bytes) -> bool:

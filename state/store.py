@@ -24,7 +24,7 @@ from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, BlockNumber, ChainId, Hash32
 from openledger.state import schema
 from openledger.state.db import LevelDB, Overlay
-from openledger.state.errors import GenesisMismatch
+from openledger.state.errors import GenesisMismatch, InvalidBlock
 from openledger.state.fork import OpenLedgerVM
 from openledger.state.genesis_state import build_genesis_header
 
@@ -201,7 +201,7 @@ class ChainStore:
         block = executed.block
         with self._write_lock:
             if block.header.parent_hash != self._head.hash:
-                raise ValueError(
+                raise InvalidBlock(
                     f"block {block.number} does not extend the head {self._head.block_number}"
                 )
             overlay = Overlay(self.db)

@@ -385,3 +385,17 @@ def test_dump_writes_prague_from_genesis_and_parse_accepts_it() -> None:
     assert document["config"]["pragueTime"] == 0
     assert document["config"]["londonBlock"] == 0
     assert parse_genesis(document) == genesis
+
+
+@pytest.mark.parametrize("spelling", ["1_000", " 12 ", "+5", "0x", "0x1_0", "1e3", "١٢"])
+def test_quantities_accept_only_plain_digits(spelling: str) -> None:
+    with pytest.raises(GenesisError) as raised:
+        parse_genesis({"config": {"chainId": 1}, "gasLimit": spelling})
+    assert raised.value.field == "gasLimit"
+
+
+@pytest.mark.parametrize("spelling", ["0x01 02", "0x0g", "0x 01"])
+def test_hex_data_accepts_only_hex_digits(spelling: str) -> None:
+    with pytest.raises(GenesisError) as raised:
+        parse_genesis({"config": {"chainId": 1}, "extraData": spelling})
+    assert raised.value.field == "extraData"

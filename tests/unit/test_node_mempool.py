@@ -295,6 +295,24 @@ def test_queued_transactions_are_evicted_before_pending_ones() -> None:
     assert picked(pool.select(BASE_FEE, BLOCK_GAS)) == [(D, 0), (A, 0)]
 
 
+def test_a_newcomer_outbidding_only_a_pending_transaction_evicts_that_one() -> None:
+    pool = Mempool(PoolLimits(max_total=2))
+    add(pool, 0, 0, tip=1 * GWEI, fee_cap=5 * GWEI)  # pending, cheapest
+    add(pool, 1, 5, tip=3 * GWEI, fee_cap=5 * GWEI)  # queued, but pays more than the newcomer
+
+    add(pool, 3, 0, tip=2 * GWEI, fee_cap=5 * GWEI)
+
+    pending, queued = pool.pending_and_queued()
+    assert set(pending) == {D} and set(queued) == {B}
+
+
+def test_a_refused_sender_leaves_nothing_behind() -> None:
+    pool = Mempool()
+    for index in range(3):
+        refusal(pool, index, 0, FakeAccounts(balances={KEYS[index].address: 0}))
+    assert pool._account_nonce == {}
+
+
 # --- select --------------------------------------------------------------------------------------
 
 
@@ -393,6 +411,19 @@ def test_a_new_head_drops_what_the_sender_can_no_longer_pay() -> None:
 
     assert dropped == 1
     assert (cheap.hash in pool, dear.hash in pool) == (True, False)
+
+
+def test_a_new_head_counts_what_earlier_transactions_already_spend() -> None:
+    pool = Mempool()
+    first = add(pool, 0, 0)
+    second = add(pool, 0, 1)
+    third = add(pool, 0, 2)
+
+    # Each alone is affordable; together only the first two are.
+    dropped = pool.on_new_head(FakeAccounts(balances={A: 2 * COST + COST // 2}))
+
+    assert dropped == 1
+    assert (first.hash in pool, second.hash in pool, third.hash in pool) == (True, True, False)
 
 
 def test_a_new_head_checks_only_the_senders_it_is_given() -> None:

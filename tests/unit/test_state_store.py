@@ -21,7 +21,7 @@ from unit_helpers import (
 from openledger.genesis.model import ETHER, Account
 from openledger.genesis.types import Address, ChainId, Timestamp, Wei
 from openledger.state.db import Overlay
-from openledger.state.errors import GenesisMismatch
+from openledger.state.errors import GenesisMismatch, InvalidBlock
 from openledger.state.genesis_state import build_genesis_header
 from openledger.state.store import ChainStore, TransactionLocation
 
@@ -138,7 +138,7 @@ def test_commit_refuses_a_block_that_does_not_extend_the_head(local: LocalChain)
     rival = local.execute([sign(0, 0, value=2)])
     local.store.commit(first, b"cert")
 
-    with pytest.raises(ValueError, match="does not extend the head 1"):
+    with pytest.raises(InvalidBlock, match="does not extend the head 1"):
         local.store.commit(rival, b"rival")
 
     assert local.store.head == first.block.header
