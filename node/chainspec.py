@@ -12,3 +12,8 @@ from openledger.state.fork import OpenLedgerVM, make_vm_class
 def build_vm_class(genesis: Genesis) -> type[OpenLedgerVM]:
     """The VM class of the chain described by `genesis`."""
     return make_vm_class(precompiles={}, hooks=None)
+
+
+def build_genesis(genesis: Genesis) -> Genesis:
+    """The genesis state the chain starts from (the precompiles' accounts merged in)."""
+    return genesis
