@@ -25,6 +25,7 @@ from openledger.node.chain import NodeChain
 from openledger.node.chainspec import build_genesis, build_vm_class
 from openledger.node.consensus_host import ConsensusHost
 from openledger.node.dev import DevChainSpec, DevProducer, prepare_dev_chain
+from openledger.node.evidence import EvidenceReporter
 from openledger.node.mempool import Mempool
 from openledger.node.p2p.identity import load_or_create_node_key, parse_peer_address
 from openledger.node.p2p.service import P2PService
@@ -229,7 +230,7 @@ def open_network_node(
 ) -> Node:
     """A validator (with `validator_key`) or full node on `datadir`, ready to `run()`."""
     vm_class = build_vm_class(genesis)
-    store = ChainStore.open(datadir / "chaindata", genesis, vm_class)
+    store = ChainStore.open(datadir / "chaindata", build_genesis(genesis), vm_class)
     try:
         chain = NodeChain(
             store, Chain(vm_class, genesis.chain_id), allow_unprotected=allow_unprotected
@@ -248,9 +249,10 @@ def open_network_node(
             on_peer_connected=lambda peer: callbacks["host"].on_peer_connected(peer),  # noqa: PLW0108
             on_peer_disconnected=lambda peer, reason: callbacks["host"].on_peer_disconnected(peer, reason),  # noqa: PLW0108
         )  # fmt: skip
+        reporter = EvidenceReporter(chain, validator_key) if validator_key else None
         host = ConsensusHost(
             chain, network, validators, LoopScheduler(), compute_timeouts(genesis),
-            store.genesis_hash, signer=signer,
+            store.genesis_hash, signer=signer, on_equivocation=reporter.report if reporter else None,
         )  # fmt: skip
         callbacks["host"] = host
     except BaseException:

@@ -18,7 +18,7 @@ from openledger.genesis.dev import derive_dev_keys, make_dev_genesis
 from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, ChainId
 from openledger.node.chain import NodeChain
-from openledger.node.chainspec import build_vm_class
+from openledger.node.chainspec import build_genesis, build_vm_class
 from openledger.node.consensus_host import ConsensusHost
 from openledger.node.p2p.clock import FakeClock
 from openledger.node.p2p.memory import MemoryNetwork, MemoryTransport
@@ -114,7 +114,7 @@ class Cluster:
         host_class: type[ConsensusHost] = ConsensusHost,
     ) -> Member:
         path = self.root / f"node{index}"
-        store = ChainStore.open(path, self.genesis, self.vm_class)
+        store = ChainStore.open(path, build_genesis(self.genesis), self.vm_class)
         chain = NodeChain(store, Chain(self.vm_class, CHAIN_ID))
         scheduler = ManualScheduler(self.clock, epoch_seconds=GENESIS_TIME + 1)
         peer_id = node_key(index).public_key.to_compressed_bytes()
