@@ -3,6 +3,7 @@
 #   docker build -t openledger .
 #   docker run --rm -p 127.0.0.1:8545:8545 openledger            # a dev chain
 #   docker run --rm openledger run --datadir /data --genesis ...  # a validator or RPC node
+#   docker compose up                                            # the 4-validator devnet
 
 FROM python:3.11-slim AS build
 WORKDIR /src
@@ -16,8 +17,10 @@ COPY node node
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
+# /data (a node's chain) and /devnet (a compose devnet's shared configuration) belong to the node
+# user; a named volume mounted there starts with that ownership.
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin openledger \
-    && mkdir /data && chown openledger:openledger /data
+    && mkdir /data /devnet && chown openledger:openledger /data /devnet
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER openledger

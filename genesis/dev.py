@@ -13,6 +13,7 @@ from openledger.genesis.load import with_precompile_code
 from openledger.genesis.model import (
     ETHER,
     Account,
+    AttributionParams,
     ConsensusParams,
     Genesis,
     GenesisValidator,
@@ -27,6 +28,8 @@ DEV_VALIDATOR_STAKE = Wei(10_000 * ETHER)
 # The dev validator signs with a key of its own, off the account path, so that the priority fees
 # it earns as block proposer do not change the balances of the accounts users test with.
 DEV_VALIDATOR_PATH = "m/44'/60'/1'/0/0"
+
+ZERO = Address(b"\x00" * 20)
 
 EthAccount.enable_unaudited_hdwallet_features()
 
@@ -67,6 +70,9 @@ def make_dev_genesis(
         validators=tuple(GenesisValidator(address, stake) for address in validators),
         consensus=ConsensusParams(block_time_ms=block_time_ms),
         staking=StakingParams(min_validator_stake=min(stake, StakingParams().min_validator_stake)),
+        # Until staking receives the protocol share of inference fees, it accrues to the first
+        # validator, whose key the development mnemonic gives (path DEV_VALIDATOR_PATH).
+        attribution=AttributionParams(protocol_account=validators[0] if validators else ZERO),
     )
     return Genesis(
         chain_id=chain_id,

@@ -257,16 +257,7 @@ def _parse_openledger(value: object) -> OpenLedgerParams:
     attribution = _parse_params(
         AttributionParams, section.get("attribution", {}), "openledger.attribution"
     )
-    shares = (
-        attribution.protocol_fee_bps
-        + attribution.model_owner_fee_bps
-        + attribution.agent_owner_fee_bps
-    )
-    if shares > 10_000:
-        raise GenesisError(
-            "openledger.attribution",
-            f"protocolFeeBps + modelOwnerFeeBps + agentOwnerFeeBps is {shares}, above 10000",
-        )
+    _check_attribution(attribution)
     return OpenLedgerParams(tuple(validators), consensus, staking, attribution)
 
 
@@ -289,6 +280,29 @@ def _check_staking(staking: StakingParams) -> None:
             f"{staking.evidence_max_age_blocks} must be below unbondingBlocks "
             f"({staking.unbonding_blocks}): stake unbonding since an offence must still be there "
             "to slash when its evidence arrives",
+        )
+
+
+_ATTRIBUTION_POSITIVE = ("max_contributions_per_inference", "max_datanets_per_model",
+                         "daily_contribution_bytes", "daily_contribution_count",
+                         "flag_penalty_threshold")  # fmt: skip
+
+
+def _check_attribution(attribution: AttributionParams) -> None:
+    """The attribution rules that relate parameters to each other. Lists a call walks need no
+    upper bound here: their gas is charged per item, so the block gas limit bounds them."""
+    for name in _ATTRIBUTION_POSITIVE:
+        if getattr(attribution, name) == 0:
+            raise GenesisError(f"openledger.attribution.{_camel(name)}", "must be positive")
+    shares = (
+        attribution.protocol_fee_bps
+        + attribution.model_owner_fee_bps
+        + attribution.agent_owner_fee_bps
+    )
+    if shares > 10_000:
+        raise GenesisError(
+            "openledger.attribution",
+            f"protocolFeeBps + modelOwnerFeeBps + agentOwnerFeeBps is {shares}, above 10000",
         )
 
 

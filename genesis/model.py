@@ -135,22 +135,26 @@ class StakingParams:
 
 @dataclass(frozen=True, slots=True)
 class AttributionParams:
-    """Parameters of the Datanet, model, agent and attribution precompiles."""
+    """Parameters of the Datanet, model, agent and attribution precompiles (`attribution/`)."""
 
     protocol_fee_bps: int = 1000
-    """Share of each inference fee paid to the protocol (validators and stakers)."""
+    """Share of each inference fee paid to the protocol (validators and stakers), in basis
+    points."""
     model_owner_fee_bps: int = 3000
-    """Share of each inference fee paid to the model's owner."""
+    """Share of each inference fee paid to the model's owner, in basis points."""
     agent_owner_fee_bps: int = 1000
-    """Share paid to the agent's owner when an inference names an agent; otherwise it goes to
-    the contributors."""
+    """Share paid to the agent's owner when an inference names an agent, in basis points;
+    otherwise it goes to the contributors. The contributors get the rest of the fee."""
     protocol_account: Address = Address(b"\x00" * 20)
-    """Where the protocol share accrues until staking distributes it; zero means the staking
-    precompile."""
+    """Account whose pending rewards receive the protocol share while the chain hands it to no
+    staking sink (claimable with `claim()`). The zero address leaves it unclaimable."""
     max_contributions_per_inference: int = 64
-    """Most contributions one inference may credit."""
+    """Most contributions one inference may credit (at least 1)."""
+    max_datanets_per_model: int = 32
+    """Most Datanets one model may cite (at least 1)."""
     daily_contribution_bytes: int = 1 << 30
-    """Bytes one contributor may add to one Datanet per day."""
+    """Declared bytes one contributor may add to one Datanet per day (UTC day of the block
+    timestamp)."""
     daily_contribution_count: int = 1000
     """Contributions one contributor may add to one Datanet per day."""
     flag_penalty_threshold: int = 3

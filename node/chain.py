@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from eth.abc import BlockHeaderAPI, SignedTransactionAPI
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
+from eth_hash.auto import keccak
 
 from openledger.genesis.types import Address, Hash32, Wei
 from openledger.node.mempool import Mempool, PoolTransaction
@@ -70,6 +71,7 @@ class NodeChain:
         self._block_listeners: list[Callable[[BlockHeaderAPI], None]] = []
         self._pending_listeners: list[Callable[[Hash32], None]] = []
         self._transaction_listeners: list[Callable[[PoolTransaction], None]] = []
+        self._state_cache: tuple[bytes, StateAPI] | None = None
 
     # --- listeners ------------------------------------------------------------------------------
 
@@ -102,24 +104,40 @@ class NodeChain:
         )
         return transaction
 
-    def submit_transaction(self, raw: bytes) -> Hash32:
-        """Validate a raw transaction and add it to the pool; returns its hash."""
+    def submit_transaction(self, raw: bytes, *, announce: bool = True) -> Hash32:
+        """Validate a raw transaction and add it to the pool; returns its hash.
+
+        A transaction already in the pool is refused by its hash before any decoding: peers
+        relay every transaction to each other, and most copies a node receives are ones it has.
+        With `announce` False the gossip listeners are not told (the caller relays it itself).
+        """
+        if keccak(raw) in self.mempool:
+            raise InvalidTransaction("already known", f"transaction 0x{keccak(raw).hex()}")
         transaction = self.decode(raw)
-        state = self.store.state_at(self.store.head)
+        state = self._head_state()
         result = self.mempool.add(transaction, raw, state, self.next_base_fee())
         entry = self.mempool.get(result.hash)
         for listener in self._pending_listeners:
             listener(result.hash)
-        if entry is not None:
+        if entry is not None and announce:
             for tx_listener in self._transaction_listeners:
                 tx_listener(entry)
         if result.pending:
             self.work_available.set()
         return result.hash
 
+    def _head_state(self) -> StateAPI:
+        """A read-only view of the head state, shared by the reads made at the same head (the
+        pool's admission checks run per transaction; a fresh py-evm state each time costs more
+        than the checks)."""
+        head = self.store.head
+        if self._state_cache is None or self._state_cache[0] != head.hash:
+            self._state_cache = (head.hash, self.store.state_at(head))
+        return self._state_cache[1]
+
     def pending_nonce(self, address: Address) -> int:
         """The next nonce `address` should use, counting its executable pool transactions."""
-        state = self.store.state_at(self.store.head)
+        state = self._head_state()
         return self.mempool.pending_nonce(address, state.get_nonce(address))
 
     def has_executable(self) -> bool:

@@ -202,7 +202,24 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--lightkdf", action="store_true", help="weak keystore encryption (faster; throwaway keys)"
     )
+    init.add_argument(
+        "--docker", action="store_true", help="for docker compose: service names and standard ports"
+    )
+    init.add_argument(
+        "--if-absent", dest="if_absent", action="store_true", help="do nothing if the devnet exists"
+    )
     init.set_defaults(handler=_devnet_init)
+    node_parser = devnet_commands.add_parser(
+        "node", help="run one node of a devnet (what each compose service runs)"
+    )
+    node_parser.add_argument("name", help="the node's name in devnet.json, e.g. validator1")
+    node_parser.add_argument("--dir", type=Path, default=Path("devnet"), help="devnet directory")
+    node_parser.add_argument("--log-level", choices=sorted(LEVELS), default="info")
+    node_parser.set_defaults(handler=_devnet_node)
+    compose = devnet_commands.add_parser("compose", help="print the docker-compose.yml of a devnet")
+    compose.add_argument("--validators", type=_bounded_int(1, 100), default=4)
+    compose.add_argument("--rpc-nodes", dest="rpc_nodes", type=_bounded_int(1, 16), default=1)
+    compose.set_defaults(handler=_devnet_compose)
     for action, handler in (("up", _devnet_up), ("down", _devnet_down), ("status", _devnet_status)):
         command = devnet_commands.add_parser(action, help=f"{action} the devnet's local processes")
         command.add_argument(
@@ -210,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.set_defaults(handler=handler)
     for sub in (devnet, init, *devnet_commands.choices.values()):
-        sub.set_defaults(log_level="warn")
+        if sub is not node_parser:
+            sub.set_defaults(log_level="warn")
     return parser
 
 
@@ -241,6 +259,20 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", choices=sorted(LEVELS), default="info", help="log verbosity (default info)"
     )
+    parser.add_argument(
+        "--metrics", action="store_true", help="serve Prometheus metrics at /metrics"
+    )
+    parser.add_argument(
+        "--metrics.addr", dest="metrics_addr", default="127.0.0.1",
+        help="metrics listen address (default 127.0.0.1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--metrics.port",
+        dest="metrics_port",
+        type=_port,
+        default=6060,
+        help="metrics port (default 6060)",
+    )
 
 
 # --- dev -----------------------------------------------------------------------------------------
@@ -265,6 +297,7 @@ def _run_dev(args: argparse.Namespace) -> int:
             block_time=args.block_time,
             allow_unprotected=args.allow_unprotected,
             on_ready=announce,
+            metrics_address=_metrics_address(args),
         )
         accounts.update(spec.accounts)
         return _serve(node.run)
@@ -332,6 +365,7 @@ def _run_node(args: argparse.Namespace) -> int:
     node = open_network_node(
         args.datadir, genesis, _rpc_config(args), options,
         validator_key=key, allow_unprotected=args.allow_unprotected, on_ready=announce,
+        metrics_address=_metrics_address(args),
     )  # fmt: skip
     return _serve(node.run)
 
@@ -368,16 +402,31 @@ def _password(path: Path | None, *, confirm: bool) -> str:
 
 
 def _devnet_init(args: argparse.Namespace) -> int:
+    if args.if_absent and (args.out / devnet_lib.MANIFEST).exists():
+        print(f"{args.out} already holds a devnet; leaving it as it is")
+        return 0
     result = devnet_lib.init_devnet(
         args.out, validators=args.validators, rpc_nodes=args.rpc_nodes, chain_id=args.chain_id,
         block_time=args.block_time, p2p_base_port=args.p2p_base_port, rpc_base_port=args.rpc_base_port,
-        light_kdf=args.lightkdf, epoch_length=args.epoch_length,
+        light_kdf=args.lightkdf, epoch_length=args.epoch_length, docker=args.docker,
     )  # fmt: skip
     print(f"Devnet of chain {result.chain_id} written to {args.out}:")
     for node in result.nodes:
         who = f" {to_checksum_address(node.address)}" if node.address else ""
         print(f"  {node.name:<12} {node.role:<9} rpc :{node.rpc_port}  p2p :{node.p2p_port}{who}")
     print(f"Start it with: openledger devnet up {args.out}")
+    return 0
+
+
+def _devnet_node(args: argparse.Namespace) -> int:
+    network = devnet_lib.Devnet.load(args.dir)
+    node = network.node(args.name)
+    arguments = node.arguments(args.dir, network.peers_of(node))
+    return main([*arguments, "--log-level", args.log_level])
+
+
+def _devnet_compose(args: argparse.Namespace) -> int:
+    sys.stdout.write(devnet_lib.render_compose(args.validators, args.rpc_nodes))
     return 0
 
 
@@ -444,6 +493,10 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
     for error in group.exceptions:
         leaves.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
     return leaves
+
+
+def _metrics_address(args: argparse.Namespace) -> tuple[str, int] | None:
+    return (args.metrics_addr, args.metrics_port) if args.metrics else None
 
 
 def _rpc_config(args: argparse.Namespace) -> RpcConfig:

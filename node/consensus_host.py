@@ -48,12 +48,12 @@ from openledger.consensus.events import (
     TimeoutKind,
     VoteReceived,
 )
-from openledger.consensus.machine import resume_height, start_height, step
+from openledger.consensus.machine import resume_height, step
 from openledger.consensus.messages import CommitCertificate, Vote
 from openledger.consensus.signing import validate_proposal_signature, validate_vote_signature
 from openledger.consensus.state import ConsensusState
 from openledger.consensus.validators import compute_proposer
-from openledger.genesis.types import Address, BlockNumber, Hash32
+from openledger.genesis.types import Address, BlockNumber, Hash32, Round
 from openledger.node.blocks import CandidateBlock, execute_candidate
 from openledger.node.chain import NodeChain
 from openledger.node.p2p.gossip import SeenCache, compute_message_id
@@ -160,6 +160,8 @@ class ConsensusHost:
         self._own_messages: list[tuple[int, bytes]] = []
         self._saved_lock: LockRecord | None = None
         self.dropped_inputs = 0
+        self.metrics: Any = None
+        """`NodeMetrics` when the node serves metrics."""
         chain.on_new_transaction(self._relay_transaction)
 
     @property
@@ -200,19 +202,28 @@ class ConsensusHost:
             await self.handle(item)
 
     async def start(self) -> None:
-        """Enter the height after our head (resuming a persisted lock), arm the tick."""
+        """Enter the height after our head, resuming a persisted lock, and arm the tick.
+
+        A validator that already signed in a round of this height resumes in the round after:
+        its signer would refuse any other vote in that round, and if every validator restarted
+        (a whole devnet), nobody would vote, so no timeout would move anyone on.
+        """
         height = BlockNumber(self.chain.store.head.block_number + 1)
         validators = self.validators.for_height(height)
         lock = self.signer.load_lock() if self.signer else None
-        if lock is not None and lock.height == height:
-            log.info("resuming height %d at round %d with the persisted lock", height, lock.round)
-            state, actions = resume_height(
-                height, validators, self.me, self.timeouts, round=lock.round,
-                locked_value=lock.locked_value, locked_round=lock.locked_round,
-                valid_value=lock.valid_value, valid_round=lock.valid_round,
-            )  # fmt: skip
-        else:
-            state, actions = start_height(height, validators, self.me, self.timeouts)
+        if lock is None or lock.height != height:
+            lock = LockRecord(height, Round(0), None, Round(-1), None, Round(-1))
+        last = self.signer.last_signed if self.signer else None
+        round = lock.round
+        if last is not None and last[0] == height:
+            round = Round(max(round, last[1] + 1))
+        if round > 0 or lock.locked_value is not None or lock.valid_value is not None:
+            log.info("resuming height %d at round %d with the persisted lock", height, round)
+        state, actions = resume_height(
+            height, validators, self.me, self.timeouts, round=round,
+            locked_value=lock.locked_value, locked_round=lock.locked_round,
+            valid_value=lock.valid_value, valid_round=lock.valid_round,
+        )  # fmt: skip
         self._arm_tick()
         await self._apply(state, actions)
 
@@ -405,10 +416,17 @@ class ConsensusHost:
                     raise ProtocolError("peer is on another chain")
                 self.sync.on_status(peer, status)
             case MessageKind.TRANSACTIONS:
+                if not self._seen.is_new(compute_message_id(kind, payload)):
+                    return
+                accepted = []
                 for raw in decode_transactions(payload):
                     # Already known, already included, or priced out of our pool: not misbehaviour.
                     with contextlib.suppress(InvalidTransaction):
-                        self.chain.submit_transaction(raw)
+                        self.chain.submit_transaction(raw, announce=False)
+                        accepted.append(raw)
+                if accepted:
+                    # Relayed on, but not back to the peer it came from.
+                    self.network.broadcast(kind, encode_transactions(accepted), exclude=peer)
             case MessageKind.PROPOSAL:
                 await self._on_proposal(peer, payload, replay)
             case MessageKind.VOTE:
@@ -447,6 +465,8 @@ class ConsensusHost:
         validate_vote_signature(vote)
         if vote.height != current:
             return
+        if self.metrics is not None:
+            self.metrics.votes.labels(vote.kind.name.lower()).inc()
         self.network.broadcast(MessageKind.VOTE, payload, exclude=peer)
         await self._feed(VoteReceived(vote))
 

@@ -33,9 +33,11 @@ from openledger.genesis.keystore import LIGHT_SCRYPT_N, STANDARD_SCRYPT_N, write
 from openledger.genesis.load import write_genesis
 from openledger.genesis.model import ETHER, Account
 from openledger.genesis.types import Address, ChainId, Wei
-from openledger.node.p2p.identity import format_peer_address
+from openledger.node.p2p.identity import PeerId, format_peer_address
 
 MANIFEST = "devnet.json"
+DOCKER_P2P_PORT = 30303
+DOCKER_RPC_PORT = 8545
 DEVNET_CHAIN_ID = ChainId(4242)
 VALIDATOR_STAKE = Wei(100_000 * ETHER)
 VALIDATOR_GAS_FUNDS = Wei(100 * ETHER)
@@ -68,21 +70,31 @@ class DevnetNode:
     password_file: str | None
     """File with the keystore's password, relative to the devnet directory."""
 
-    def arguments(self, base: Path, peers: list[str], host: str = "127.0.0.1") -> list[str]:
+    host: str = "127.0.0.1"
+    """How the other nodes reach this one: a loopback address for the process devnet, the
+    compose service name in Docker."""
+    nodekey: str | None = None
+    """The node key file, relative to the devnet directory (default: in the data directory)."""
+
+    @property
+    def in_docker(self) -> bool:
+        """True for a node of a Docker devnet (reached by its service name)."""
+        return self.host != "127.0.0.1"
+
+    def arguments(self, base: Path, peers: list[str]) -> list[str]:
         """The `openledger` arguments that run this node."""
+        bind = "0.0.0.0" if self.in_docker else self.host
         args = [
             "run", "--datadir", str(base / self.datadir), "--genesis", str(base / "genesis.json"),
-            "--p2p.addr", host, "--p2p.port", str(self.p2p_port),
-            "--http.addr", host, "--http.port", str(self.rpc_port),
+            "--p2p.addr", bind, "--p2p.port", str(self.p2p_port),
+            "--http.addr", bind, "--http.port", str(self.rpc_port),
             "--http.corsdomain", "*", "--peers", ",".join(peers),
         ]  # fmt: skip
+        if self.nodekey:
+            args += ["--nodekey", str(base / self.nodekey)]
         if self.keystore and self.password_file:
-            args += [
-                "--validator-key",
-                str(base / self.keystore),
-                "--password-file",
-                str(base / self.password_file),
-            ]
+            args += ["--validator-key", str(base / self.keystore)]
+            args += ["--password-file", str(base / self.password_file)]
         return args
 
 
@@ -112,14 +124,22 @@ class Devnet:
             tuple(DevnetNode(**node) for node in manifest["nodes"]),
         )
 
-    def peers_of(self, node: DevnetNode, host_of: Any = None) -> list[str]:
-        """Every other node's peer address (`host_of(node)` gives its host; loopback by default)."""
+    def node(self, name: str) -> DevnetNode:
+        """The node called `name`."""
+        for candidate in self.nodes:
+            if candidate.name == name:
+                return candidate
+        raise DevnetError(
+            f"the devnet has no node {name!r} (it has {', '.join(n.name for n in self.nodes)})"
+        )
+
+    def peers_of(self, node: DevnetNode) -> list[str]:
+        """Every other node's peer address."""
         return [
-            format_peer_address(bytes.fromhex(other.peer_id), host_of(other) if host_of else "127.0.0.1",  # type: ignore[arg-type]
-                                other.p2p_port)
+            format_peer_address(PeerId(bytes.fromhex(other.peer_id)), other.host, other.p2p_port)
             for other in self.nodes
             if other.name != node.name
-        ]  # fmt: skip
+        ]
 
 
 def init_devnet(
@@ -133,8 +153,14 @@ def init_devnet(
     rpc_base_port: int = 8545,
     light_kdf: bool = False,
     epoch_length: int = 20,
+    docker: bool = False,
 ) -> Devnet:
-    """Generate a devnet configuration into `directory` (which must not hold one already)."""
+    """Generate a devnet configuration into `directory` (which must not hold one already).
+
+    With `docker`, the nodes reach each other by service name on the standard ports (each
+    container has its own network namespace) and keep their chain in `/data`, a volume of their
+    own; otherwise they listen on loopback, on ports counted from the base ports.
+    """
     if (directory / MANIFEST).exists():
         raise DevnetError(f"{directory} already holds a devnet; remove it or choose another --out")
     if validators < 1:
@@ -173,11 +199,13 @@ def init_devnet(
                 role="validator" if is_validator else "rpc",
                 address=address,
                 peer_id=node_key.public_key.to_compressed_bytes().hex(),
-                p2p_port=p2p_base_port + index,
-                rpc_port=rpc_ports[name],
-                datadir=f"nodes/{name}",
+                p2p_port=DOCKER_P2P_PORT if docker else p2p_base_port + index,
+                rpc_port=DOCKER_RPC_PORT if docker else rpc_ports[name],
+                datadir="/data" if docker else f"nodes/{name}",
                 keystore=keystore,
                 password_file=password_file,
+                host=name if docker else "127.0.0.1",
+                nodekey=f"nodes/{name}/nodekey",
             )
         )
     _write_devnet_genesis(directory, chain_id, validator_addresses, block_time, epoch_length)
@@ -231,8 +259,10 @@ def up(devnet: Devnet, *, wait_seconds: float = 60.0) -> list[str]:
         if pid_file.exists() and _alive(int(pid_file.read_text())):
             continue
         log = (devnet.directory / "logs" / f"{node.name}.log").open("a")
+        # The same command a compose service runs (see `render_compose`).
+        command = node_command(node.name, str(devnet.directory))
         process = subprocess.Popen(
-            [sys.executable, "-m", "openledger.node.cli", *node.arguments(devnet.directory, devnet.peers_of(node))],
+            [sys.executable, "-m", "openledger.node.cli", *command],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         pid_file.write_text(str(process.pid))
@@ -246,6 +276,11 @@ def up(devnet: Devnet, *, wait_seconds: float = 60.0) -> list[str]:
                 )
             time.sleep(0.2)
     return started
+
+
+def node_command(name: str, directory: str) -> list[str]:
+    """The `openledger` arguments that run node `name` of the devnet in `directory`."""
+    return ["devnet", "node", name, "--dir", directory]
 
 
 def down(devnet: Devnet, *, timeout: float = 30.0) -> list[str]:
@@ -319,3 +354,64 @@ def _rpc(port: int, method: str, params: list[Any] | None = None) -> Any:
             return json.loads(response.read()).get("result")
     except (OSError, ValueError):
         return None
+
+
+# --- Docker Compose -----------------------------------------------------------------------------------
+
+COMPOSE_IMAGE = "openledger:local"
+COMPOSE_CONFIG = "/devnet"
+
+
+def render_compose(validators: int = 4, rpc_nodes: int = 1, rpc_host_port: int = 8545) -> str:
+    """The docker-compose.yml of a Docker devnet of this shape.
+
+    A one-shot `devnet-init` service writes the configuration (`devnet init --docker`) into the
+    `devnet` volume on the first `docker compose up`; every node then runs
+    `openledger devnet node NAME --dir /devnet`, the same command the process devnet runs, and
+    keeps its chain in a volume of its own. Only the first RPC node is published, on the host's
+    127.0.0.1.
+    """
+    names = [f"validator{i}" for i in range(1, validators + 1)] + [
+        f"rpc{i}" for i in range(1, rpc_nodes + 1)
+    ]
+    init = ["devnet", "init", "--docker", "--if-absent", "--out", COMPOSE_CONFIG,
+            "--validators", str(validators), "--rpc-nodes", str(rpc_nodes)]  # fmt: skip
+    lines = [
+        "# OpenLedger local devnet: 4 validators and an RPC node on a private network.",
+        "#",
+        "#   docker compose up           # then point MetaMask at http://127.0.0.1:8545, chain id 4242",
+        "#",
+        "# Generated by `openledger devnet compose`; tests/test_compose.py checks it is current.",
+        "",
+        "x-node: &node",
+        "  build: .",
+        f"  image: {COMPOSE_IMAGE}",
+        "  restart: unless-stopped",
+        "  networks: [devnet]",
+        "  depends_on:",
+        "    devnet-init:",
+        "      condition: service_completed_successfully",
+        "",
+        "services:",
+        "  devnet-init:",
+        "    build: .",
+        f"    image: {COMPOSE_IMAGE}",
+        f"    command: {json.dumps(init)}",
+        f'    volumes: ["devnet:{COMPOSE_CONFIG}"]',
+        "    networks: [devnet]",
+        '    restart: "no"',
+    ]
+    for name in names:
+        lines += [
+            f"  {name}:",
+            "    <<: *node",
+            f"    hostname: {name}",
+            f"    command: {json.dumps(node_command(name, COMPOSE_CONFIG))}",
+            f'    volumes: ["devnet:{COMPOSE_CONFIG}", "{name}-data:/data"]',
+        ]
+        if name == "rpc1":
+            lines.append(f'    ports: ["127.0.0.1:{rpc_host_port}:{DOCKER_RPC_PORT}"]')
+    lines += ["", "volumes:", "  devnet: {}"]
+    lines += [f"  {name}-data: {{}}" for name in names]
+    lines += ["", "networks:", "  devnet: {}", ""]
+    return "\n".join(lines)

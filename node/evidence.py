@@ -17,6 +17,7 @@ from eth_utils import to_checksum_address
 
 from openledger.consensus.messages import Vote
 from openledger.genesis.model import STAKING_ADDRESS
+from openledger.genesis.types import Address
 from openledger.node.chain import NodeChain
 from openledger.state.errors import InvalidTransaction
 
@@ -33,6 +34,7 @@ class EvidenceReporter:
     def __init__(self, chain: NodeChain, key: bytes) -> None:
         self.chain = chain
         self._account = Account.from_key(key)
+        self._address = Address(bytes.fromhex(self._account.address[2:]))
         self._reported: set[tuple[bytes, int, int, int]] = set()
 
     def report(self, vote_a: Vote, vote_b: Vote) -> bytes | None:
@@ -45,7 +47,7 @@ class EvidenceReporter:
         fields = {
             "type": 2,
             "chainId": self.chain.chain.chain_id,
-            "nonce": self.chain.pending_nonce(self._account.address),
+            "nonce": self.chain.pending_nonce(self._address),
             "to": to_checksum_address(STAKING_ADDRESS),
             "value": 0,
             "data": data,
@@ -57,7 +59,11 @@ class EvidenceReporter:
         try:
             tx_hash = self.chain.submit_transaction(raw)
         except InvalidTransaction as error:
-            log.warning("could not submit double-sign evidence against 0x%s: %s", vote_a.validator.hex(), error)
+            log.warning(
+                "could not submit double-sign evidence against 0x%s: %s",
+                vote_a.validator.hex(),
+                error,
+            )
             return None
         log.warning(
             "submitted double-sign evidence against 0x%s (height %d, round %d) in 0x%s",

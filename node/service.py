@@ -18,6 +18,7 @@ from typing import Any
 from eth.abc import BlockHeaderAPI
 
 from openledger.consensus.events import TimeoutConfig
+from openledger.consensus.messages import CommitCertificate
 from openledger.consensus.validators import ValidatorSet
 from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, BlockNumber, ChainId, Hash32, Wei
@@ -27,12 +28,13 @@ from openledger.node.consensus_host import ConsensusHost
 from openledger.node.dev import DevChainSpec, DevProducer, prepare_dev_chain
 from openledger.node.evidence import EvidenceReporter
 from openledger.node.mempool import Mempool
+from openledger.node.metrics import MetricsServer, NodeMetrics
 from openledger.node.p2p.identity import load_or_create_node_key, parse_peer_address
 from openledger.node.p2p.service import P2PService
 from openledger.node.safety import SafeSigner
 from openledger.node.sealing import SoloSealer
 from openledger.node.timers import LoopScheduler
-from openledger.node.validator_sets import GenesisValidators, ValidatorSource
+from openledger.node.validator_sets import StakingValidators, ValidatorSource
 from openledger.rpc.api import SyncStatus
 from openledger.rpc.server import RpcConfig, RpcServer
 from openledger.state.execute import Chain
@@ -71,6 +73,7 @@ class Node:
         network: P2PService | None = None,
         validator: Address | None = None,
         on_ready: Callable[["Node"], Awaitable[None] | None] | None = None,
+        metrics_address: tuple[str, int] | None = None,
     ) -> None:
         self.node_chain = node_chain
         self.rpc_config = rpc_config
@@ -80,7 +83,19 @@ class Node:
         self.network = network
         self.validator = validator
         self.client_version = client_version()
-        self.rpc = RpcServer(self, rpc_config)
+        self.metrics = NodeMetrics() if metrics_address is not None else None
+        self.metrics_server = (
+            MetricsServer(self.metrics, *metrics_address, refresh=self._refresh_metrics)
+            if self.metrics is not None and metrics_address is not None
+            else None
+        )
+        self.rpc = RpcServer(
+            self, rpc_config, observer=self.metrics.on_rpc if self.metrics else None
+        )
+        if self.metrics is not None:
+            node_chain.on_block(self._record_block)
+            if consensus is not None:
+                consensus.metrics = self.metrics
         self._on_ready = on_ready
 
     # --- NodeAPI --------------------------------------------------------------------------------
@@ -152,6 +167,33 @@ class Node:
             ]
         return info
 
+    # --- metrics --------------------------------------------------------------------------------
+
+    def _record_block(self, header: BlockHeaderAPI) -> None:
+        if self.metrics is None:
+            return
+        encoded = self.store.get_commit(header.block_number)
+        round = CommitCertificate.decode(encoded).round if encoded else 0
+        transactions = len(self.store.get_transactions(header))
+        self.metrics.on_block(header.block_number, header.timestamp, transactions, round)
+
+    def _refresh_metrics(self) -> None:
+        """Values read at scrape time."""
+        metrics = self.metrics
+        if metrics is None:
+            return
+        head = self.store.head.block_number
+        metrics.height.set(head)
+        metrics.finalized_height.set(head)
+        metrics.peers.set(self.peer_count())
+        pending, queued = self.pool.pending_and_queued()
+        metrics.txpool.labels("pending").set(sum(len(txs) for txs in pending.values()))
+        metrics.txpool.labels("queued").set(sum(len(txs) for txs in queued.values()))
+        if self.consensus is not None:
+            state = self.consensus.state
+            metrics.round.set(state.round if state is not None else 0)
+            metrics.sync_highest.set(max(self.consensus.sync.highest_known, head))
+
     # --- lifecycle ------------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -165,6 +207,8 @@ class Node:
                     group.create_task(self.network.run())
                 if self.consensus is not None:
                     group.create_task(self.consensus.run())
+                if self.metrics_server is not None:
+                    group.create_task(self.metrics_server.run())
                 group.create_task(self._announce_ready())
         finally:
             self.store.close()
@@ -187,6 +231,7 @@ def open_dev_node(
     block_time: float = 0.0,
     allow_unprotected: bool = False,
     on_ready: Callable[[Node], Awaitable[None] | None] | None = None,
+    metrics_address: tuple[str, int] | None = None,
 ) -> tuple[Node, DevChainSpec]:
     """A dev node on `datadir` (created on first use), ready to `run()`."""
     spec = prepare_dev_chain(datadir, chain_id, accounts, block_time)
@@ -198,8 +243,8 @@ def open_dev_node(
     sealer = SoloSealer(spec.validator_key, spec.genesis.chain_id)
     producer = DevProducer(chain, sealer, spec.accounts, block_time=block_time)
     node = Node(
-        chain, rpc_config, GenesisValidators(spec.genesis),
-        dev=producer, validator=sealer.address, on_ready=on_ready,
+        chain, rpc_config, StakingValidators(store, spec.genesis.openledger.staking),
+        dev=producer, validator=sealer.address, on_ready=on_ready, metrics_address=metrics_address,
     )  # fmt: skip
     return node, spec
 
@@ -227,6 +272,7 @@ def open_network_node(
     validator_key: bytes | None = None,
     allow_unprotected: bool = False,
     on_ready: Callable[[Node], Awaitable[None] | None] | None = None,
+    metrics_address: tuple[str, int] | None = None,
 ) -> Node:
     """A validator (with `validator_key`) or full node on `datadir`, ready to `run()`."""
     vm_class = build_vm_class(genesis)
@@ -236,7 +282,7 @@ def open_network_node(
             store, Chain(vm_class, genesis.chain_id), allow_unprotected=allow_unprotected
         )
         node_key = load_or_create_node_key(network_options.node_key_path or datadir / "nodekey")
-        validators = GenesisValidators(genesis)
+        validators = StakingValidators(store, genesis.openledger.staking)
         signer = SafeSigner(store.db, validator_key, genesis.chain_id) if validator_key else None
         # The transport needs the host's callbacks and the host needs the transport: the lambdas
         # bind the host once it exists.
@@ -261,6 +307,7 @@ def open_network_node(
     return Node(
         chain, rpc_config, validators, consensus=host, network=network,
         validator=signer.address if signer else None, on_ready=on_ready,
+        metrics_address=metrics_address,
     )  # fmt: skip
 
 

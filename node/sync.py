@@ -179,7 +179,11 @@ class BlockSync:
             parent_certificate = item.certificate
             committed += 1
         if committed:
-            log.info("synced %d blocks, head %d", committed, self.chain.store.head.block_number)
+            head, target = self.chain.store.head.block_number, max(self.highest_known, 1)
+            log.info(
+                "sync: %d blocks imported, head %d of %d (%d%%)",
+                committed, head, target, min(100, head * 100 // target),
+            )  # fmt: skip
             await self.on_synced()
         if self.highest_known > self.chain.store.head.block_number:
             self.request_from_best()

@@ -42,7 +42,7 @@ def format_header(header: BlockHeaderAPI, size: int) -> dict[str, Any]:
         "blobGasUsed": quantity(header.blob_gas_used),
         "excessBlobGas": quantity(header.excess_blob_gas),
         "parentBeaconBlockRoot": data(header.parent_beacon_block_root),
-        "requestsHash": data(header.requests_hash),
+        "requestsHash": data(header.requests_hash),  # type: ignore[attr-defined]  # Prague header
         "uncles": [],
         "withdrawals": [],
     }
@@ -91,7 +91,7 @@ def format_transaction(
     }
     if type_id == 0:
         result["gasPrice"] = quantity(tx.gas_price)
-        result["v"] = quantity(tx.v)
+        result["v"] = quantity(tx.v)  # type: ignore[attr-defined]  # legacy transactions have v
         if tx.chain_id is not None:
             result["chainId"] = quantity(tx.chain_id)
         return result
@@ -108,7 +108,7 @@ def format_transaction(
     result["maxFeePerGas"] = quantity(tx.max_fee_per_gas)
     result["maxPriorityFeePerGas"] = quantity(tx.max_priority_fee_per_gas)
     result["gasPrice"] = quantity(
-        effective_gas_price(tx, header.base_fee_per_gas) if header else tx.max_fee_per_gas
+        effective_gas_price(tx, base_fee(header)) if header else tx.max_fee_per_gas
     )
     if type_id == 4:
         result["authorizationList"] = [
@@ -157,7 +157,7 @@ class BlockReceipts:
             "logs": self.format_logs(index),
             "logsBloom": data(receipt.bloom.to_bytes(256, "big")),
             "status": quantity(1 if receipt.state_root == b"\x01" else 0),
-            "effectiveGasPrice": quantity(effective_gas_price(tx, self.header.base_fee_per_gas)),
+            "effectiveGasPrice": quantity(effective_gas_price(tx, base_fee(self.header))),
         }
 
     def first_log_index(self, index: int) -> int:
@@ -202,6 +202,11 @@ def transaction_type(tx: SignedTransactionAPI) -> int:
     """The EIP-2718 type of a transaction (0 for legacy)."""
     type_id = getattr(tx, "type_id", None)
     return int(type_id) if type_id is not None else 0
+
+
+def base_fee(header: BlockHeaderAPI) -> int:
+    """The base fee of a block of this chain (every block since genesis has one)."""
+    return int(header.base_fee_per_gas or 0)
 
 
 def effective_gas_price(tx: SignedTransactionAPI, base_fee: int) -> int:

@@ -93,7 +93,7 @@ class RpcServer:
         """The bound port (useful when configured with 0)."""
         if self._site is None or self._site._server is None:
             raise RuntimeError("the RPC server is not listening yet")
-        sockets = self._site._server.sockets  # type: ignore[union-attr]
+        sockets = self._site._server.sockets  # type: ignore[attr-defined]
         return int(sockets[0].getsockname()[1])
 
     def make_app(self) -> web.Application:

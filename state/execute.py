@@ -11,6 +11,7 @@ Execution never writes to the database directly; every write lands in an `Overla
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
 from eth.consensus.context import ConsensusContext
@@ -400,7 +401,7 @@ def _apply_call(chain: Chain, state, request: CallRequest, gas: Gas) -> CallResu
         raise InvalidTransaction(
             "insufficient funds for gas * price + value", str(error)
         ) from error
-    return _call_result(transaction, computation)
+    return _call_result(cast(SignedTransactionAPI, transaction), computation)
 
 
 def _call_result(transaction: SignedTransactionAPI, computation: ComputationAPI) -> CallResult:

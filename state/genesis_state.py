@@ -11,6 +11,7 @@ from eth.db.account import AccountDB
 from eth.vm.forks.prague.blocks import PragueBlockHeader
 
 from openledger.genesis.model import Genesis
+from openledger.genesis.types import BlockNumber, Hash32
 
 
 def build_genesis_header(genesis: Genesis, db: AtomicDatabaseAPI) -> BlockHeaderAPI:
@@ -24,7 +25,7 @@ def build_genesis_header(genesis: Genesis, db: AtomicDatabaseAPI) -> BlockHeader
             accounts.set_storage(address, slot, value)
     accounts.persist()
     return PragueBlockHeader(
-        parent_hash=b"\x00" * 32,
+        parent_hash=Hash32(b"\x00" * 32),
         uncles_hash=EMPTY_UNCLE_HASH,
         coinbase=genesis.coinbase,
         state_root=accounts.state_root,
@@ -32,7 +33,7 @@ def build_genesis_header(genesis: Genesis, db: AtomicDatabaseAPI) -> BlockHeader
         receipt_root=BLANK_ROOT_HASH,
         bloom=0,
         difficulty=0,
-        block_number=0,
+        block_number=BlockNumber(0),
         gas_limit=genesis.gas_limit,
         gas_used=0,
         timestamp=genesis.timestamp,
@@ -43,6 +44,6 @@ def build_genesis_header(genesis: Genesis, db: AtomicDatabaseAPI) -> BlockHeader
         withdrawals_root=BLANK_ROOT_HASH,
         blob_gas_used=0,
         excess_blob_gas=0,
-        parent_beacon_block_root=b"\x00" * 32,
+        parent_beacon_block_root=Hash32(b"\x00" * 32),
         requests_hash=EMPTY_SHA256,
     )

@@ -8,8 +8,10 @@ precompile does, in order:
 2. refuse DELEGATECALL and CALLCODE (the storage would be the caller's), state changes under
    STATICCALL, and value sent to a non-payable method;
 3. decode the arguments strictly (malformed calldata reverts);
-4. charge the method's gas, computed from the decoded arguments, **before any write** (running out
-   of gas here burns the call's gas and changes nothing);
+4. charge the method's gas, computed from the decoded arguments and, where a method's work depends
+   on stored data (a list's length, a string about to be overwritten), from counts read from
+   storage, **before any write** (running out of gas here burns the call's gas and changes
+   nothing);
 5. run the handler, which reads and writes the precompile's storage through `Storage`, moves value
    with `Call.pay`, emits standard logs with `Call.emit`, and reverts with `Call.revert`.
 
@@ -20,7 +22,7 @@ reason; every state change made by a reverted call is undone by the EVM, as for 
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from eth.abc import ComputationAPI, StateAPI
 from eth.exceptions import Revert, VMError
@@ -29,6 +31,7 @@ from eth_abi import encode as abi_encode
 from eth_abi.exceptions import DecodingError, EncodingError
 from eth_hash.auto import keccak
 
+from openledger.genesis.errors import OpenLedgerError
 from openledger.genesis.types import Address
 
 log = logging.getLogger("openledger.precompile")
@@ -40,13 +43,18 @@ SLOT_WRITE_GAS = 20_000
 SLOT_READ_GAS = 2_100
 """Gas per storage slot read (a cold SLOAD)."""
 LOG_GAS = 375
+"""Gas of one log, as LOG0 charges it."""
 LOG_TOPIC_GAS = 375
+"""Gas per log topic."""
 LOG_DATA_GAS = 8
+"""Gas per byte of log data."""
+WORD_BYTES = 32
+"""Bytes in a storage slot, an ABI word and a Keccak input word."""
 CALL_BASE_GAS = 2_600
 """Fixed gas of entering any method (dispatch, decoding)."""
 
 
-class PrecompileRevert(Exception):
+class PrecompileRevert(OpenLedgerError):
     """Raised by a handler to revert with an `Error(string)` reason."""
 
     def __init__(self, reason: str) -> None:
@@ -65,13 +73,29 @@ def compute_word_count(data: bytes | str) -> int:
     return 1 + (length + 31) // 32
 
 
+def compute_chunk_count(data: bytes | str) -> int:
+    """32-byte words needed for the content of `data`, rounded up (ABI padding, storage chunks
+    after the length slot)."""
+    return (len(_as_bytes(data)) + WORD_BYTES - 1) // WORD_BYTES
+
+
+StoredCount = Callable[["Storage", Mapping[str, Any]], int]
+"""Counts items a method will work through that stored data decides (a list's length, the words
+of a string it overwrites), from the precompile's storage and the decoded arguments. It only
+reads: it runs before gas is charged."""
+
+
 @dataclass(frozen=True, slots=True)
 class GasRule:
-    """A method's gas: `base + per_item * items + per_byte * bytes`, known before it runs.
+    """A method's gas, known before it writes anything:
+
+    `base + per_item * items + per_byte * bytes + per_word * words + per_stored_item * stored`
 
     `items` is the length of the array argument named `item_arg`; `bytes` the total length of the
-    string and bytes arguments named in `byte_args`. The base covers the fixed storage writes,
-    reads and logs of the method.
+    string and bytes arguments named in `byte_args`, and `words` the sum of their lengths in
+    32-byte words, each rounded up (what storing or logging them costs). `stored` is what
+    `stored_items` counts in storage, for work that stored data decides. The base covers the
+    fixed storage writes, reads and logs of the method.
     """
 
     base: int
@@ -83,13 +107,26 @@ class GasRule:
     item_arg: str | None = None
     """Name of the array argument counted as items."""
     byte_args: tuple[str, ...] = ()
-    """Names of the string or bytes arguments counted as bytes."""
+    """Names of the string or bytes arguments counted as bytes and as words."""
+    per_word: int = 0
+    """Gas per 32-byte word (rounded up, per argument) of the `byte_args` arguments."""
+    per_stored_item: int = 0
+    """Gas per item counted by `stored_items`."""
+    stored_items: StoredCount | None = None
+    """Counts, from storage, the items charged `per_stored_item`; None when none are."""
 
-    def compute(self, arguments: Mapping[str, Any]) -> int:
-        """The gas for these decoded arguments."""
+    def compute(self, arguments: Mapping[str, Any], storage: "Storage | None" = None) -> int:
+        """The gas for these decoded arguments (and this storage, when `stored_items` is set)."""
         items = len(arguments[self.item_arg]) if self.item_arg else 0
-        size = sum(len(_as_bytes(arguments[name])) for name in self.byte_args)
-        return self.base + self.per_item * items + self.per_byte * size
+        values = [_as_bytes(arguments[name]) for name in self.byte_args]
+        size = sum(len(value) for value in values)
+        words = sum(compute_chunk_count(value) for value in values)
+        gas = self.base + self.per_item * items + self.per_byte * size + self.per_word * words
+        if self.stored_items is not None:
+            if storage is None:
+                raise TypeError("this gas rule counts stored items: pass the storage")
+            gas += self.per_stored_item * self.stored_items(storage, arguments)
+        return gas
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +148,23 @@ class Event:
         """topic0: the Keccak hash of the signature."""
         return keccak(self.signature.encode())
 
+    def compute_log_gas(self, dynamic_words: int = 0) -> int:
+        """Gas of one emission whose dynamic (string, bytes, array) values hold `dynamic_words`
+        32-byte words of content in all; each dynamic value also carries an offset and a length
+        word, counted here."""
+        topics = 1 + sum(indexed for _, _, indexed in self.inputs)
+        words = sum(
+            2 if _is_dynamic(kind) else 1 for _, kind, indexed in self.inputs if not indexed
+        )
+        return compute_log_gas(topics, WORD_BYTES * (words + dynamic_words))
+
     def encode(self, values: Sequence[Any]) -> tuple[list[int], bytes]:
         """(topics, data) of one emission."""
         topics = [int.from_bytes(self.topic, "big")]
         data_types, data_values = [], []
         for (_, kind, indexed), value in zip(self.inputs, values, strict=True):
             if indexed:
-                topics.append(int.from_bytes(abi_encode([kind], [value]), "big"))
+                topics.append(int.from_bytes(_compute_topic(kind, value), "big"))
             else:
                 data_types.append(kind)
                 data_values.append(value)
@@ -143,6 +190,9 @@ class Method:
     """False for view methods: they may run under STATICCALL."""
     payable: bool = False
     """True when the method accepts value."""
+    address_bytes: bool = False
+    """True to pass `address` and `address[]` arguments to the handler as 20 raw bytes (as
+    `Storage` keys and `Call.pay` want them) rather than eth-abi's checksummed strings."""
 
     @property
     def signature(self) -> str:
@@ -273,30 +323,42 @@ class Call:
         self.computation.add_log_entry(self.address, tuple(topics), data)
 
     def pay(self, recipient: bytes, amount: int) -> None:
-        """Move `amount` from the precompile's balance to `recipient`."""
+        """Move `amount` from the precompile's balance to `recipient`.
+
+        The recipient's code does not run (like a withdrawal, not a CALL), so a payment cannot
+        re-enter the precompile.
+        """
         if amount <= 0:
             return
         balance = self.state.get_balance(self.address)
         if balance < amount:
             raise PrecompileRevert(f"precompile balance {balance} cannot pay {amount}")
         self.state.delta_balance(self.address, -amount)
-        self.state.delta_balance(recipient, amount)
+        self.state.delta_balance(Address(recipient), amount)
 
     @staticmethod
-    def revert(reason: str) -> None:
+    def revert(reason: str) -> NoReturn:
         """Revert the call with an `Error(string)` reason."""
         raise PrecompileRevert(reason)
 
 
 class StatefulPrecompile:
-    """A precompile at `address` that dispatches to `methods` by selector."""
+    """A precompile at `address` that dispatches to `methods` by selector and emits `events`
+    (listed for its ABI)."""
 
-    def __init__(self, name: str, address: Address, methods: Sequence[Method]) -> None:
+    def __init__(
+        self,
+        name: str,
+        address: Address,
+        methods: Sequence[Method],
+        events: Sequence[Event] = (),
+    ) -> None:
         self.name = name
         self.address = address
         self.methods = {method.selector: method for method in methods}
         if len(self.methods) != len(methods):
             raise ValueError(f"{name}: two methods share a selector")
+        self.events = tuple(events)
 
     def __call__(self, computation: ComputationAPI) -> ComputationAPI:
         try:
@@ -336,11 +398,16 @@ class StatefulPrecompile:
             values = abi_decode(types, data[4:], strict=True)
         except (DecodingError, OverflowError, ValueError) as error:
             raise PrecompileRevert(f"malformed calldata for {method.signature}: {error}") from None
+        if method.address_bytes:
+            values = tuple(
+                _raw_addresses(kind, value) for kind, value in zip(types, values, strict=True)
+            )
         arguments = {name: value for (name, _), value in zip(method.inputs, values, strict=True)}
+        call = Call(computation, self.address)
         computation.consume_gas(
-            CALL_BASE_GAS + method.gas.compute(arguments), reason=method.signature
+            CALL_BASE_GAS + method.gas.compute(arguments, call.storage), reason=method.signature
         )
-        result = method.handler(Call(computation, self.address), *values)
+        result = method.handler(call, *values)
         if not method.outputs:
             computation.output = b""
             return
@@ -352,8 +419,9 @@ class StatefulPrecompile:
             raise RuntimeError(f"{self.name}.{method.name} returned {result!r}: {error}") from error
 
     def abi(self) -> list[dict[str, Any]]:
-        """The JSON ABI of the methods (compared with the shipped Solidity interface in tests)."""
-        return [
+        """The JSON ABI of the methods and events (compared with the shipped Solidity interface
+        in tests)."""
+        functions = [
             {
                 "type": "function",
                 "name": method.name,
@@ -365,6 +433,44 @@ class StatefulPrecompile:
             }
             for method in self.methods.values()
         ]
+        events = [
+            {
+                "type": "event",
+                "name": event.name,
+                "inputs": [
+                    {"name": name, "type": kind, "indexed": indexed}
+                    for name, kind, indexed in event.inputs
+                ],
+                "anonymous": False,
+            }
+            for event in self.events
+        ]
+        return functions + events
+
+
+def _is_dynamic(kind: str) -> bool:
+    return kind in ("string", "bytes") or kind.endswith("[]")
+
+
+def _raw_addresses(kind: str, value: Any) -> Any:
+    if kind == "address":
+        return Address(bytes.fromhex(value[2:]))
+    if kind == "address[]":
+        return tuple(Address(bytes.fromhex(item[2:])) for item in value)
+    return value
+
+
+def _compute_topic(kind: str, value: Any) -> bytes:
+    """The topic of an indexed event parameter: static values are their 32-byte ABI word;
+    `string` and `bytes` are the hash of their content (Solidity's rule for indexed dynamic
+    values). Indexed arrays and tuples are not used by any precompile and are refused."""
+    if kind == "string":
+        return keccak(value.encode() if isinstance(value, str) else bytes(value))
+    if kind == "bytes":
+        return keccak(bytes(value))
+    if kind.endswith("]") or kind.startswith("("):
+        raise TypeError(f"indexed {kind} event parameters are not supported")
+    return abi_encode([kind], [value])
 
 
 def _as_bytes(value: Any) -> bytes:

@@ -169,6 +169,21 @@ def compile_solidity(*paths: Path, include: Path | None = None) -> dict[str, Any
     return _compiled[key]
 
 
+def run_js_suite(file: str, rpc_url: str, **env: str) -> None:
+    """Run a `node --test` suite of tests/js against `rpc_url`; fail the test if any case fails."""
+    completed = subprocess.run(
+        ["node", "--test", "--test-reporter=spec", file],
+        cwd=JS_DIR,
+        env={**os.environ, "RPC_URL": rpc_url, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "fail 0" in completed.stdout, completed.stdout
+
+
 # --- node processes ------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ of its timeouts.
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eth_keys import keys
@@ -20,11 +20,12 @@ from openledger.genesis.types import Address, ChainId
 from openledger.node.chain import NodeChain
 from openledger.node.chainspec import build_genesis, build_vm_class
 from openledger.node.consensus_host import ConsensusHost
+from openledger.node.evidence import EvidenceReporter
 from openledger.node.p2p.clock import FakeClock
 from openledger.node.p2p.memory import MemoryNetwork, MemoryTransport
 from openledger.node.safety import SafeSigner
 from openledger.node.timers import ManualScheduler
-from openledger.node.validator_sets import GenesisValidators
+from openledger.node.validator_sets import StakingValidators
 from openledger.state.execute import Chain
 from openledger.state.store import ChainStore
 
@@ -77,9 +78,14 @@ class Cluster:
     seed: int = 1
     timeouts: TimeoutConfig = FAST_TIMEOUTS
     stakes: tuple[int, ...] | None = None
+    epoch_length: int = 10
+    extra_keys: tuple[bytes, ...] = ()
+    """Accounts funded at genesis besides the dev accounts and the validators (future validators)."""
     clock: FakeClock = field(default_factory=FakeClock)
     members: list[Member] = field(default_factory=list)
     equivocations: list[tuple[int, object, object]] = field(default_factory=list)
+    reporters: dict[int, EvidenceReporter | None] = field(default_factory=dict)
+    report_evidence: bool = True
 
     def __post_init__(self) -> None:
         self.hub = MemoryNetwork(seed=self.seed, clock=self.clock)
@@ -91,20 +97,19 @@ class Cluster:
         self.vm_class = build_vm_class(self.genesis)
 
     def _make_genesis(self) -> Genesis:
-        genesis = make_dev_genesis(
-            CHAIN_ID,
-            tuple(k.address for k in derive_dev_keys(4)),
-            tuple(self.addresses),
-            timestamp=GENESIS_TIME,
+        # Validator keys (and future validators' keys) are funded: they pay gas for evidence and
+        # staking transactions.
+        extra = tuple(
+            Address(keys.PrivateKey(k).public_key.to_canonical_address()) for k in self.extra_keys
         )
-        if self.stakes is None:
-            return genesis
-        from dataclasses import replace
-
-        validators = tuple(
-            replace(v, stake=self.stakes[i]) for i, v in enumerate(genesis.openledger.validators)
-        )
-        return replace(genesis, openledger=replace(genesis.openledger, validators=validators))
+        funded = (*(k.address for k in derive_dev_keys(4)), *self.addresses, *extra)
+        genesis = make_dev_genesis(CHAIN_ID, funded, tuple(self.addresses), timestamp=GENESIS_TIME)
+        params = genesis.openledger
+        validators = params.validators
+        if self.stakes is not None:
+            validators = tuple(replace(v, stake=self.stakes[i]) for i, v in enumerate(validators))
+        staking = replace(params.staking, epoch_length=self.epoch_length)
+        return replace(genesis, openledger=replace(params, validators=validators, staking=staking))
 
     def add_member(
         self,
@@ -120,10 +125,12 @@ class Cluster:
         peer_id = node_key(index).public_key.to_compressed_bytes()
         transport = self.hub.join(peer_id)
         signer = SafeSigner(store.db, signer_key, CHAIN_ID) if signer_key else None
+        validators = StakingValidators(store, self.genesis.openledger.staking)
         host = host_class(
-            chain, transport, GenesisValidators(self.genesis), scheduler, self.timeouts,
-            store.genesis_hash, signer=signer,
+            chain, transport, validators, scheduler, self.timeouts, store.genesis_hash, signer=signer,
         )  # fmt: skip
+        reporter = EvidenceReporter(chain, signer_key) if signer_key else None
+        self.reporters[index] = reporter
         transport.on_message = host.on_message
         transport.on_peer_connected = host.on_peer_connected
         transport.on_peer_disconnected = host.on_peer_disconnected
@@ -155,10 +162,19 @@ class Cluster:
         for index in range(self.validators, self.validators + self.full_nodes):
             self.add_member(index, signer_key=None)
         for member in self.members:
-            member.host.on_equivocation = lambda a, b, who=member.index: self.equivocations.append(
-                (who, a, b)
-            )
+            member.host.on_equivocation = self._equivocation_listener(member.index)
             await member.host.start()
+
+    def _equivocation_listener(self, index: int):  # type: ignore[no-untyped-def]
+        """Record what `index` saw, and let its validator report it as evidence on chain."""
+
+        def listen(vote_a: object, vote_b: object) -> None:
+            self.equivocations.append((index, vote_a, vote_b))
+            reporter = self.reporters.get(index)
+            if reporter is not None and self.report_evidence:
+                reporter.report(vote_a, vote_b)  # type: ignore[arg-type]
+
+        return listen
 
     def stop(self, index: int) -> None:
         """Stop a member as a crash would: it leaves the network and its database is closed."""
@@ -171,7 +187,7 @@ class Cluster:
         """Start a member again from its data directory (a validator keeps its key)."""
         key = self.keys[index] if signer and index < self.validators else None
         member = self.add_member(index, signer_key=key)
-        member.host.on_equivocation = lambda a, b, who=index: self.equivocations.append((who, a, b))
+        member.host.on_equivocation = self._equivocation_listener(index)
         await member.host.start()
         return member
 

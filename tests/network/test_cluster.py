@@ -141,3 +141,34 @@ async def test_late_full_node_syncs_every_block_with_its_commit(cluster: Cluster
     await cluster.run_until(lambda: late.head >= 45)
     cluster.assert_agreement()
     assert late.hashes()[:41] == cluster.member(0).hashes()[:41]
+
+
+async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> None:
+    """Every validator signs in a round that cannot decide, then all restart at once: each must
+    move on to a round it has not signed in (its signer refuses anything else in the old one)."""
+    from openledger.consensus.messages import Vote, VoteKind
+    from openledger.node.protocol import MessageKind
+
+    await cluster.start()
+    await cluster.run_until(lambda: all(m.head >= 4 for m in cluster.members))
+    # Precommits are lost from now on: the current height gets prevotes and precommits signed,
+    # but cannot decide.
+    def is_precommit(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
+        return kind == MessageKind.VOTE and Vote.decode(payload).kind is VoteKind.PRECOMMIT
+
+    cluster.hub.set_drop_filter(is_precommit)
+    stuck = max(m.head for m in cluster.members) + 1
+
+    def everyone_signed_at_stuck() -> bool:
+        return all(
+            m.host.signer is not None and (m.host.signer.last_signed or (0,))[0] == stuck for m in cluster.members
+        )
+
+    await cluster.run_until(everyone_signed_at_stuck, max_ms=60_000)
+    for index in range(4):
+        cluster.stop(index)
+    cluster.hub.set_drop_filter(None)
+    for index in range(4):
+        await cluster.restart(index)
+    await cluster.run_until(lambda: all(m.head >= stuck + 2 for m in cluster.members), max_ms=120_000)
+    cluster.assert_agreement()

@@ -87,15 +87,6 @@ def test_a_different_genesis_gives_a_different_hash(
     assert genesis_hash_of(tmp_path, "a") != genesis_hash_of(tmp_path, "b", **changes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the genesis hash is the genesis block's hash, and the chain id is not in a header: "
-    "a directory made for another chain id is accepted (reported to the lead)",
-)
-def test_a_different_chain_id_gives_a_different_hash(tmp_path: Path) -> None:
-    assert genesis_hash_of(tmp_path, "a") != genesis_hash_of(tmp_path, "b", chain_id=ChainId(1))
-
-
 def test_the_store_head_is_the_genesis_header_built_from_the_file(local: LocalChain) -> None:
     header = build_genesis_header(make_genesis(), Overlay(local.store.db))
 
