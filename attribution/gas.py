@@ -228,31 +228,40 @@ AGENTS_GAS: Mapping[str, GasRule] = {
 }  # fmt: skip
 """Gas of the agents precompile's methods (on top of `CALL_BASE_GAS`)."""
 
+
 def compute_attribution_gas(sink_gas: int = PROTOCOL_SINK_GAS) -> Mapping[str, GasRule]:
     """Gas of the attribution precompile's methods, with `sink_gas` for the protocol sink in use
     (its `gas`: the default account sink's one read and one write, or the staking sink's work).
     """
     return {
-    # Base: the model, inference-hash and agent checks, the record (count, eight fields, the
-    # hash index), the model and agent owners' rewards, the protocol sink, the two fixed logs,
-    # and the attribution hash over the lists' four head words. Per contribution: seven reads to
-    # check it, three read-and-writes (its contributor's pending reward, its tally, the
-    # contributor's tally), its two words in InferenceRecorded, its ContributionRewarded log and
-    # its two words in the attribution hash.
-    "recordInference": GasRule(
-        compute_gas(reads=10, writes=12, logs=(INFERENCE_RECORDED, FEE_SPLIT),
-                    hashing=KECCAK_GAS + 4 * KECCAK_WORD_GAS) + sink_gas,
-        per_item=10 * READ + 3 * WRITE + 2 * LOG_WORD_GAS + CONTRIBUTION_REWARDED.compute_log_gas()
-        + 2 * KECCAK_WORD_GAS,
-        item_arg="contributionIds",
-    ),
-    "claim": GasRule(compute_gas(reads=1, writes=1, logs=(REWARDS_CLAIMED,), payments=1)),
-    "pendingRewards": GasRule(compute_gas(reads=1)),
-    "getInference": GasRule(compute_gas(reads=8)),
-    "inferenceByHash": GasRule(compute_gas(reads=1)),
-    "contributionEarnings": GasRule(compute_gas(reads=1)),
-    "contributorStats": GasRule(compute_gas(reads=2)),
-}
+        # Base: the model, inference-hash and agent checks, the record (count, eight fields, the
+        # hash index), the model and agent owners' rewards, the protocol sink, the two fixed logs,
+        # and the attribution hash over the lists' four head words. Per contribution: seven reads to
+        # check it, three read-and-writes (its contributor's pending reward, its tally, the
+        # contributor's tally), its two words in InferenceRecorded, its ContributionRewarded log and
+        # its two words in the attribution hash.
+        "recordInference": GasRule(
+            compute_gas(
+                reads=10,
+                writes=12,
+                logs=(INFERENCE_RECORDED, FEE_SPLIT),
+                hashing=KECCAK_GAS + 4 * KECCAK_WORD_GAS,
+            )
+            + sink_gas,
+            per_item=10 * READ
+            + 3 * WRITE
+            + 2 * LOG_WORD_GAS
+            + CONTRIBUTION_REWARDED.compute_log_gas()
+            + 2 * KECCAK_WORD_GAS,
+            item_arg="contributionIds",
+        ),
+        "claim": GasRule(compute_gas(reads=1, writes=1, logs=(REWARDS_CLAIMED,), payments=1)),
+        "pendingRewards": GasRule(compute_gas(reads=1)),
+        "getInference": GasRule(compute_gas(reads=8)),
+        "inferenceByHash": GasRule(compute_gas(reads=1)),
+        "contributionEarnings": GasRule(compute_gas(reads=1)),
+        "contributorStats": GasRule(compute_gas(reads=2)),
+    }
 
 
 ATTRIBUTION_GAS = compute_attribution_gas()

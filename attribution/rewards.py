@@ -96,7 +96,9 @@ SIGNATURES: tuple[Signature, ...] = (
 
 def make_rewards_precompile(params: AttributionParams, sink: ProtocolSink) -> StatefulPrecompile:
     """The attribution and rewards precompile; `sink` receives the protocol share of fees."""
-    methods = build_methods(SIGNATURES, _RewardMethods(params, sink), compute_attribution_gas(sink.gas))
+    methods = build_methods(
+        SIGNATURES, _RewardMethods(params, sink), compute_attribution_gas(sink.gas)
+    )
     return StatefulPrecompile("attribution", ATTRIBUTION_ADDRESS, methods, ATTRIBUTION_EVENTS)
 
 

@@ -72,7 +72,9 @@ def decode_transaction(raw: bytes, vm_class: type[OpenLedgerVM]) -> SignedTransa
     # third party could re-sign a pending transaction under another hash. py-evm checks this for
     # legacy transactions only; geth refuses it for every type.
     if transaction.s > SECP256K1_N // 2:
-        raise InvalidTransaction("invalid sender", "signature s value is above secp256k1n/2 (EIP-2)")
+        raise InvalidTransaction(
+            "invalid sender", "signature s value is above secp256k1n/2 (EIP-2)"
+        )
     # py-evm's `validate()` of legacy and type 1 transactions refuses gas below the intrinsic gas
     # in its own words; refuse it with the reason clients match on, whatever the type.
     if transaction.gas < transaction.intrinsic_gas:

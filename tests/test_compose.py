@@ -34,10 +34,17 @@ def test_compose_file_is_the_generated_one() -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed (CI installs it)")
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="docker-compose is not installed (CI installs it)",
+)
 def test_compose_file_follows_the_compose_specification() -> None:
     completed = subprocess.run(
-        ["docker-compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, timeout=60, check=False
+        ["docker-compose", "-f", str(COMPOSE), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
 
@@ -59,7 +66,9 @@ def test_compose_devnet_shape() -> None:
 
 def test_dockerfile_uses_what_exists() -> None:
     lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
-    copies = [line.split()[1:-1] for line in lines if line.startswith("COPY ") and "--from" not in line]
+    copies = [
+        line.split()[1:-1] for line in lines if line.startswith("COPY ") and "--from" not in line
+    ]
     for sources in copies:
         for source in sources:
             assert (REPO / source).exists(), f"the Dockerfile copies {source}, which does not exist"
@@ -69,7 +78,9 @@ def test_dockerfile_uses_what_exists() -> None:
     assert "openledger" in scripts
     # The image's CMD (not the HEALTHCHECK's, which continues the line before it).
     command = next(
-        line for index, line in enumerate(lines) if line.startswith("CMD ") and not lines[index - 1].endswith("\\")
+        line
+        for index, line in enumerate(lines)
+        if line.startswith("CMD ") and not lines[index - 1].endswith("\\")
     )
     arguments = yaml.safe_load(command[4:])
     build_parser().parse_args(arguments)  # the default command is one our CLI accepts
@@ -77,19 +88,33 @@ def test_dockerfile_uses_what_exists() -> None:
     snippet = health.split('"-c", "', 1)[1].split('"]', 1)[0]
     compile(snippet, "<healthcheck>", "exec")
     assert "127.0.0.1:8545/health" in snippet
-    assert any(line.startswith("USER ") and "root" not in line for line in lines), "run as a non-root user"
+    assert any(line.startswith("USER ") and "root" not in line for line in lines), (
+        "run as a non-root user"
+    )
 
 
 def test_the_init_service_writes_a_docker_manifest(tmp_path: Path) -> None:
     compose = yaml.safe_load(COMPOSE.read_text())
-    command = [tmp_path.as_posix() if part == "/devnet" else part for part in compose["services"]["devnet-init"]["command"]]
+    command = [
+        tmp_path.as_posix() if part == "/devnet" else part
+        for part in compose["services"]["devnet-init"]["command"]
+    ]
     _cli(*command, "--lightkdf")
     manifest = devnet_lib.Devnet.load(tmp_path)
-    assert [node.name for node in manifest.nodes] == ["validator1", "validator2", "validator3", "validator4", "rpc1"]
+    assert [node.name for node in manifest.nodes] == [
+        "validator1",
+        "validator2",
+        "validator3",
+        "validator4",
+        "rpc1",
+    ]
     for node in manifest.nodes:
         assert node.host == node.name  # reached by service name on the compose network
         assert (node.p2p_port, node.rpc_port, node.datadir) == (30303, 8545, "/data")
-        assert all(peer.split("@")[1].split(":")[0] in compose["services"] for peer in manifest.peers_of(node))
+        assert all(
+            peer.split("@")[1].split(":")[0] in compose["services"]
+            for peer in manifest.peers_of(node)
+        )
     # Running init again (a container restart) leaves the configuration alone.
     before = (tmp_path / "devnet.json").read_text()
     _cli(*command)
@@ -102,31 +127,51 @@ def test_compose_commands_run_as_local_processes_make_a_working_devnet(tmp_path:
     from process.test_network import _free_base_port  # the same port rule as the network tests
 
     config = tmp_path / "devnet"
-    devnet_lib.init_devnet(config, light_kdf=True, p2p_base_port=_free_base_port(5), rpc_base_port=_free_base_port(5))
+    devnet_lib.init_devnet(
+        config, light_kdf=True, p2p_base_port=_free_base_port(5), rpc_base_port=_free_base_port(5)
+    )
     compose = yaml.safe_load(COMPOSE.read_text())
     processes = []
     try:
         for name, service in compose["services"].items():
             if name == "devnet-init":
                 continue
-            command = [config.as_posix() if part == "/devnet" else part for part in service["command"]]
+            command = [
+                config.as_posix() if part == "/devnet" else part for part in service["command"]
+            ]
             log = (tmp_path / f"{name}.log").open("w")
             processes.append(
-                subprocess.Popen([sys.executable, "-m", "openledger.node.cli", *command], stdout=log, stderr=subprocess.STDOUT)
+                subprocess.Popen(
+                    [sys.executable, "-m", "openledger.node.cli", *command],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
             )
         network = devnet_lib.Devnet.load(config)
         rpc_url = f"http://127.0.0.1:{network.node('rpc1').rpc_port}"
-        wait_for(lambda: _height(rpc_url) >= 3, timeout=120, what="blocks from the compose services")
+        wait_for(
+            lambda: _height(rpc_url) >= 3, timeout=120, what="blocks from the compose services"
+        )
         account = Account.from_key(DEV_KEYS[0])
         signed = account.sign_transaction(
             {"type": 2, "chainId": 4242, "nonce": 0, "to": DEV_ADDRESSES[1], "value": 12345,
              "gas": 21000, "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9}
         )  # fmt: skip
-        tx_hash = result(rpc_url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
-        receipt = wait_for(lambda: result(rpc_url, "eth_getTransactionReceipt", [tx_hash]), timeout=60, what="the receipt")
+        tx_hash = result(
+            rpc_url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()]
+        )
+        receipt = wait_for(
+            lambda: result(rpc_url, "eth_getTransactionReceipt", [tx_hash]),
+            timeout=60,
+            what="the receipt",
+        )
         assert receipt["status"] == "0x1"
         validator_url = f"http://127.0.0.1:{network.node('validator1').rpc_port}"
-        wait_for(lambda: result(validator_url, "eth_getTransactionReceipt", [tx_hash]), timeout=30, what="the receipt on a validator")
+        wait_for(
+            lambda: result(validator_url, "eth_getTransactionReceipt", [tx_hash]),
+            timeout=30,
+            what="the receipt on a validator",
+        )
     finally:
         for process in processes:
             process.terminate()

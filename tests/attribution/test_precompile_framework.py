@@ -423,7 +423,9 @@ def test_indexed_dynamic_event_values_are_hashed_as_solidity_does() -> None:
 
     from openledger.state.precompile import Event
 
-    event = Event("Named", (("name", "string", True), ("blob", "bytes", True), ("id", "uint256", True)))
+    event = Event(
+        "Named", (("name", "string", True), ("blob", "bytes", True), ("id", "uint256", True))
+    )
     topics, data = event.encode(("alice", b"\x01\x02", 7))
     assert topics[1:] == [
         int.from_bytes(keccak(b"alice"), "big"),

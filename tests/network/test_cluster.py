@@ -151,6 +151,7 @@ async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> Non
 
     await cluster.start()
     await cluster.run_until(lambda: all(m.head >= 4 for m in cluster.members))
+
     # Precommits are lost from now on: the current height gets prevotes and precommits signed,
     # but cannot decide.
     def is_precommit(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
@@ -161,7 +162,8 @@ async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> Non
 
     def everyone_signed_at_stuck() -> bool:
         return all(
-            m.host.signer is not None and (m.host.signer.last_signed or (0,))[0] == stuck for m in cluster.members
+            m.host.signer is not None and (m.host.signer.last_signed or (0,))[0] == stuck
+            for m in cluster.members
         )
 
     await cluster.run_until(everyone_signed_at_stuck, max_ms=60_000)
@@ -170,5 +172,7 @@ async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> Non
     cluster.hub.set_drop_filter(None)
     for index in range(4):
         await cluster.restart(index)
-    await cluster.run_until(lambda: all(m.head >= stuck + 2 for m in cluster.members), max_ms=120_000)
+    await cluster.run_until(
+        lambda: all(m.head >= stuck + 2 for m in cluster.members), max_ms=120_000
+    )
     cluster.assert_agreement()

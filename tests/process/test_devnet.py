@@ -36,8 +36,12 @@ def test_devnet_up_down_up_resumes_where_it_stopped(tmp_path: Path) -> None:
             {"type": 2, "chainId": 4242, "nonce": 0, "to": DEV_ADDRESSES[2], "value": 777,
              "gas": 21000, "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9}
         )  # fmt: skip
-        tx_hash = result(url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
-        receipt = wait_for(lambda: result(url, "eth_getTransactionReceipt", [tx_hash]), timeout=60, what="receipt")
+        tx_hash = result(
+            url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()]
+        )
+        receipt = wait_for(
+            lambda: result(url, "eth_getTransactionReceipt", [tx_hash]), timeout=60, what="receipt"
+        )
         status = _cli("devnet", "status", str(directory))
         assert status.count(" up ") == 5 and "validator1" in status and "rpc1" in status
         _cli("devnet", "down", str(directory))
@@ -50,7 +54,14 @@ def test_devnet_up_down_up_resumes_where_it_stopped(tmp_path: Path) -> None:
         head = int(result(url, "eth_blockNumber"), 16)
         assert head >= stopped_at, "the chain restarted from scratch"
         assert result(url, "eth_getTransactionReceipt", [tx_hash]) == receipt
-        assert int(result(url, "eth_getBalance", [DEV_ADDRESSES[2], "latest"]), 16) == 10_000 * 10**18 + 777
-        wait_for(lambda: int(result(url, "eth_blockNumber"), 16) >= head + 3, timeout=60, what="new blocks after restart")
+        assert (
+            int(result(url, "eth_getBalance", [DEV_ADDRESSES[2], "latest"]), 16)
+            == 10_000 * 10**18 + 777
+        )
+        wait_for(
+            lambda: int(result(url, "eth_blockNumber"), 16) >= head + 3,
+            timeout=60,
+            what="new blocks after restart",
+        )
     finally:
         _cli("devnet", "down", str(directory))

@@ -14,7 +14,9 @@ from openledger.state.store import ChainStore
 
 def _genesis(chain_id: int = 1337) -> Genesis:
     return make_dev_genesis(
-        ChainId(chain_id), tuple(k.address for k in derive_dev_keys(2)), (derive_dev_validator_key().address,)
+        ChainId(chain_id),
+        tuple(k.address for k in derive_dev_keys(2)),
+        (derive_dev_validator_key().address,),
     )
 
 
@@ -32,15 +34,22 @@ def test_genesis_hash_covers_the_chain_id_and_every_parameter(tmp_path: Path) ->
     variants = {
         "same": base,
         "chain id": _genesis(31337),
-        "epoch length": replace(base, openledger=replace(params, staking=replace(params.staking, epoch_length=7))),
+        "epoch length": replace(
+            base, openledger=replace(params, staking=replace(params.staking, epoch_length=7))
+        ),
         "fee share": replace(
-            base, openledger=replace(params, attribution=replace(params.attribution, protocol_fee_bps=1))
+            base,
+            openledger=replace(params, attribution=replace(params.attribution, protocol_fee_bps=1)),
         ),
         "block time": replace(
-            base, openledger=replace(params, consensus=replace(params.consensus, block_time_ms=2000))
+            base,
+            openledger=replace(params, consensus=replace(params.consensus, block_time_ms=2000)),
         ),
     }
-    hashes = {name: _hash(tmp_path / name.replace(" ", "-"), genesis) for name, genesis in variants.items()}
+    hashes = {
+        name: _hash(tmp_path / name.replace(" ", "-"), genesis)
+        for name, genesis in variants.items()
+    }
     assert hashes["same"] == _hash(tmp_path / "again", base), "not deterministic"
     assert len(set(hashes.values())) == len(hashes), hashes
 
