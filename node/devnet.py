@@ -133,12 +133,12 @@ class Devnet:
             f"the devnet has no node {name!r} (it has {', '.join(n.name for n in self.nodes)})"
         )
 
-    def peers_of(self, node: DevnetNode) -> list[str]:
-        """Every other node's peer address."""
+    def peers_of(self, node: DevnetNode | None) -> list[str]:
+        """The peer addresses of every node but `node` (of every node, for None)."""
         return [
             format_peer_address(PeerId(bytes.fromhex(other.peer_id)), other.host, other.p2p_port)
             for other in self.nodes
-            if other.name != node.name
+            if node is None or other.name != node.name
         ]
 
 

@@ -9,15 +9,21 @@ import random
 import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_hash.auto import keccak
 from helpers import DEV_KEYS, rpc, wait_for
 
+from openledger.genesis.keystore import LIGHT_SCRYPT_N, write_keystore
+from openledger.genesis.model import STAKING_ADDRESS
 from openledger.node import devnet as devnet_lib
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -239,3 +245,71 @@ def test_two_of_four_stopped_halts_without_forking_then_resumes(network: devnet_
     _wait_heights(list(network.nodes), halted_at + 5, timeout=180)
     _assert_same_chain(network)
     _assert_no_double_signing(network)
+
+
+def test_a_fifth_node_stakes_and_joins_at_the_next_epoch(
+    network: devnet_lib.Devnet, tmp_path: Path
+) -> None:
+    rpc_node = _node(network, "rpc1")
+    url = _url(rpc_node)
+    _wait_heights(list(network.nodes), 2)
+    # The newcomer's validator key is a funded dev account's; it runs a node of its own.
+    key = bytes.fromhex(DEV_KEYS[3][2:])
+    account = Account.from_key(key)
+    keystore = tmp_path / "newcomer.json"
+    write_keystore(keystore, key, "newcomer password", scrypt_n=LIGHT_SCRYPT_N)
+    (tmp_path / "password").write_text("newcomer password\n")
+    ports = _free_base_port(2)
+    log = (tmp_path / "newcomer.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openledger.node.cli", "run", "--datadir", str(tmp_path / "newcomer"),
+         "--genesis", str(network.directory / "genesis.json"), "--validator-key", str(keystore),
+         "--password-file", str(tmp_path / "password"), "--p2p.addr", "127.0.0.1", "--p2p.port", str(ports),
+         "--http.port", str(ports + 1), "--peers", ",".join(network.peers_of(None))],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        newcomer_url = f"http://127.0.0.1:{ports + 1}"
+        wait_for(lambda: _url_height(newcomer_url) >= 2, timeout=60, what="the newcomer to sync")
+        data = keccak(b"registerValidator(uint256)")[:4] + abi_encode(["uint256"], [500])
+        signed = account.sign_transaction(
+            {"type": 2, "chainId": 4242, "nonce": 0, "to": "0x" + STAKING_ADDRESS.hex(), "value": 5_000 * 10**18,
+             "gas": 1_000_000, "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9, "data": data}
+        )  # fmt: skip
+        tx_hash = rpc(url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])[
+            "result"
+        ]
+        receipt = wait_for(
+            lambda: rpc(url, "eth_getTransactionReceipt", [tx_hash])["result"],
+            timeout=60,
+            what="registration",
+        )
+        assert receipt["status"] == "0x1", receipt
+        registered = int(receipt["blockNumber"], 16)
+        epoch = 20  # the devnet's epoch length
+        boundary = (registered // epoch + 1) * epoch
+        address = account.address.lower()
+        _wait_heights(list(network.nodes), boundary + 4, timeout=180)
+
+        def signers(number: int) -> set[str]:
+            commit = rpc(url, "ol_getCommit", [hex(number)])["result"]
+            return {p["validator"] for p in commit["precommits"]}
+
+        assert all(address not in signers(n) for n in range(registered, boundary + 1))
+        wait_for(lambda: any(address in signers(n) for n in range(boundary + 1, _height(rpc_node))),
+                 timeout=60, interval=1, what="the newcomer's precommits after the boundary")  # fmt: skip
+        validators = rpc(url, "ol_getValidators", ["latest"])["result"]["validators"]
+        assert address in {v["address"] for v in validators} and len(validators) == 5
+        _assert_same_chain(network)
+        assert _url_height(newcomer_url) >= boundary
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _url_height(url: str) -> int:
+    try:
+        response = rpc(url, "eth_blockNumber", timeout=5)
+    except OSError:
+        return -1
+    return int(response["result"], 16) if "result" in response else -1
