@@ -25,15 +25,23 @@ def test_metrics_follow_the_chain_and_the_rpc(tmp_path: Path) -> None:
     try:
         before = _scrape(node)
         assert before["openledger_chain_height"] == 0
-        tx = result(node.url, "eth_sendTransaction", [{"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[1], "value": "0x1"}])
+        tx = result(
+            node.url,
+            "eth_sendTransaction",
+            [{"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[1], "value": "0x1"}],
+        )
         wait_for(lambda: result(node.url, "eth_getTransactionReceipt", [tx]), what="the receipt")
         after = _scrape(node)
         assert after["openledger_chain_height"] == 1
         assert after["openledger_chain_finalized_height"] == 1
         assert after["openledger_chain_block_transactions_count"] == 1
         assert after['openledger_txpool_transactions{state="pending"}'] == 0
-        assert after['openledger_rpc_requests_total{method="eth_sendTransaction",outcome="ok"}'] == 1
-        assert after['openledger_rpc_request_seconds_count{method="eth_getTransactionReceipt"}'] >= 1
+        assert (
+            after['openledger_rpc_requests_total{method="eth_sendTransaction",outcome="ok"}'] == 1
+        )
+        assert (
+            after['openledger_rpc_request_seconds_count{method="eth_getTransactionReceipt"}'] >= 1
+        )
         for name in ("openledger_p2p_peers", "openledger_consensus_rounds_per_height_count"):
             assert any(key.startswith(name) for key in after), name
     finally:

@@ -55,12 +55,23 @@ def test_keys_new_then_inspect_from_the_command_line(tmp_path: Path) -> None:
 
     def cli(*args: str) -> str:
         completed = subprocess.run(
-            [sys.executable, "-m", "openledger.node.cli", *args], capture_output=True, text=True, timeout=60, check=False
+            [sys.executable, "-m", "openledger.node.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert completed.returncode == 0, completed.stderr
         return completed.stdout
 
-    created = cli("keys", "new", "--keystore", str(keystore), "--password-file", str(password), "--lightkdf")
+    created = cli(
+        "keys", "new", "--keystore", str(keystore), "--password-file", str(password), "--lightkdf"
+    )
     address = created.split()[1]
-    assert cli("keys", "inspect", "--keystore", str(keystore), "--password-file", str(password)).strip() == address
+    assert (
+        cli(
+            "keys", "inspect", "--keystore", str(keystore), "--password-file", str(password)
+        ).strip()
+        == address
+    )
     assert Account.decrypt(json.loads(keystore.read_text()), "s3cret")
