@@ -12,5 +12,6 @@ python3 -m venv .venv
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/python -m mypy genesis state rpc node consensus attribution
 .venv/bin/python -m pytest --durations=20 "$@"
