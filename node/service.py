@@ -35,7 +35,7 @@ from openledger.node.safety import SafeSigner
 from openledger.node.sealing import SoloSealer
 from openledger.node.timers import LoopScheduler
 from openledger.node.validator_sets import StakingValidators, ValidatorSource
-from openledger.rpc.api import SyncStatus
+from openledger.rpc.api import CommitView, SyncStatus
 from openledger.rpc.server import RpcConfig, RpcServer
 from openledger.state.execute import Chain
 from openledger.state.store import ChainStore
@@ -142,6 +142,20 @@ class Node:
             "height": self.store.head.block_number + 1,
             "mode": "dev",
         }
+
+    def commit_certificate(self, height: int) -> CommitView | None:
+        encoded = self.store.get_commit(height)
+        if encoded is None:
+            return None
+        certificate = CommitCertificate.decode(encoded)
+        return CommitView(
+            height=certificate.height,
+            round=certificate.round,
+            block_hash=certificate.block_hash,
+            hash=certificate.hash(),
+            precommits=tuple((vote.validator, vote.signature) for vote in certificate.precommits),
+            encoded=encoded,
+        )
 
     def validator_set(self, height: int) -> ValidatorSet:
         return self.validators.for_height(BlockNumber(height))

@@ -28,6 +28,24 @@ class SyncStatus:
     """Highest head announced by a peer."""
 
 
+@dataclass(frozen=True, slots=True)
+class CommitView:
+    """A block's commit certificate, decoded by the node (`ol_getCommit`)."""
+
+    height: int
+    """The committed height."""
+    round: int
+    """The round in which it was committed."""
+    block_hash: bytes
+    """The committed block."""
+    hash: bytes
+    """The certificate's hash (the next block's `extraData`)."""
+    precommits: tuple[tuple[bytes, bytes], ...]
+    """(validator, signature) of each precommit."""
+    encoded: bytes
+    """The certificate's RLP encoding, as stored and served to peers."""
+
+
 class PoolView(Protocol):
     """Read access to the mempool."""
 
@@ -89,5 +107,7 @@ class NodeAPI(Protocol):
     def consensus_status(self) -> Mapping[str, Any]: ...
 
     def validator_set(self, height: int) -> Any: ...
+
+    def commit_certificate(self, height: int) -> CommitView | None: ...
 
     def node_info(self) -> Mapping[str, Any]: ...

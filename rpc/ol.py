@@ -8,11 +8,8 @@
 
 from typing import Any
 
-from openledger.consensus.errors import ConsensusError
-from openledger.consensus.messages import CommitCertificate
 from openledger.rpc.codec import BlockId, address, data, parse_block_id, quantity
 from openledger.rpc.dispatch import MethodTable, Param, RequestContext
-from openledger.rpc.errors import invalid_input
 from openledger.rpc.eth_read import LATEST, require_header
 
 methods = MethodTable()
@@ -23,25 +20,19 @@ BLOCK = Param("block", parse_block_id, default=LATEST)
 @methods.method("ol_getCommit", params=(BLOCK,))
 async def get_commit(ctx: RequestContext, block: BlockId) -> Any:
     header = require_header(ctx.api.store, block)
-    encoded = ctx.api.store.get_commit(header.block_number)
-    if encoded is None:
+    commit = ctx.api.commit_certificate(header.block_number)
+    if commit is None:
         return None  # genesis has no commit
-    try:
-        certificate = CommitCertificate.decode(encoded)
-    except ConsensusError as error:
-        raise invalid_input(
-            f"the stored commit of block {header.block_number} is damaged: {error}"
-        ) from error
     return {
-        "height": quantity(certificate.height),
-        "round": quantity(certificate.round),
-        "blockHash": data(certificate.block_hash),
-        "hash": data(certificate.hash()),
+        "height": quantity(commit.height),
+        "round": quantity(commit.round),
+        "blockHash": data(commit.block_hash),
+        "hash": data(commit.hash),
         "precommits": [
-            {"validator": address(vote.validator), "signature": data(vote.signature)}
-            for vote in certificate.precommits
+            {"validator": address(validator), "signature": data(signature)}
+            for validator, signature in commit.precommits
         ],
-        "encoded": data(encoded),
+        "encoded": data(commit.encoded),
     }
 
 
