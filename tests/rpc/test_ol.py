@@ -11,7 +11,11 @@ from openledger.genesis.dev import derive_dev_validator_key
 def test_ol_methods_describe_the_chain(dev_node: ThreadedNode) -> None:
     url = dev_node.url
     assert result(url, "ol_getCommit", ["earliest"]) is None  # genesis has no commit
-    tx = result(url, "eth_sendTransaction", [{"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[1], "value": "0x1"}])
+    tx = result(
+        url,
+        "eth_sendTransaction",
+        [{"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[1], "value": "0x1"}],
+    )
     wait_for(lambda: result(url, "eth_getTransactionReceipt", [tx]), what="the receipt")
     block = result(url, "eth_getBlockByNumber", ["0x1", False])
     validator = "0x" + derive_dev_validator_key().address.hex()
