@@ -18,7 +18,11 @@ from eth_hash.auto import keccak
 from openledger.genesis.types import Address, Hash32, Wei
 from openledger.node.mempool import Mempool, PoolTransaction
 from openledger.state.errors import InvalidTransaction
-from openledger.state.execute import BlockBuilder, Chain, compute_next_base_fee
+from openledger.state.execute import (
+    BlockBuilder,
+    Chain,
+    compute_next_base_fee,
+)
 from openledger.state.fork import BlockInputs
 from openledger.state.store import ChainStore, ExecutedBlock
 from openledger.state.transactions import check_transaction, decode_transaction

@@ -371,6 +371,7 @@ class ConsensusHost:
         )  # fmt: skip
         self.candidates.clear()
         self._own_messages.clear()
+        self.sync.on_committed(self.scheduler.now())
         self.network.broadcast(MessageKind.STATUS, encode_status(self.status()))
 
     async def _start_next_height(self, decided: int) -> None:
@@ -397,6 +398,7 @@ class ConsensusHost:
     async def _on_synced(self) -> None:
         """Block sync committed blocks: announce the new head (before any vote at the next height,
         so peers do not take our votes for fabrications), then jump to the height after it."""
+        self.sync.on_committed(self.scheduler.now())
         self.network.broadcast(MessageKind.STATUS, encode_status(self.status()))
         if self.state is not None:
             await self._start_next_height(self.state.height)
@@ -435,6 +437,9 @@ class ConsensusHost:
                 self.sync.serve(peer, payload)
             case MessageKind.BLOCKS:
                 await self.sync.on_blocks(peer, payload)
+            case MessageKind.NEW_BLOCK:
+                if self._seen.is_new(compute_message_id(kind, payload)):
+                    await self.sync.on_new_block(peer, payload)
             case _:
                 raise ProtocolError(f"unknown message kind {kind}")
 

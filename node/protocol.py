@@ -11,6 +11,7 @@ Every payload is RLP. Decoding is strict and bounded: a malformed or oversized m
 | 19 | VOTE | an encoded `Vote` |
 | 20 | GET_BLOCKS | `[first_number, count]`, count at most `MAX_BLOCKS_PER_REQUEST` |
 | 21 | BLOCKS | `[first_parent_certificate, [[block, certificate], ...]]`: consecutive blocks, each with the commit that finalised it, and the parent commit the first block's `extraData` names |
+| 22 | NEW_BLOCK | as BLOCKS, with exactly one block: a committed block pushed to a peer still one block behind |
 """
 
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class MessageKind(IntEnum):
     VOTE = 19
     GET_BLOCKS = 20
     BLOCKS = 21
+    NEW_BLOCK = 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,16 @@ def decode_blocks(
         block = decode_block(_bytes(entry[0], "block"), vm_class)
         blocks.append(CommittedBlock(block, _certificate(_bytes(entry[1], "certificate"))))
     return parent, blocks
+
+
+def decode_new_block(
+    payload: bytes, vm_class: type[OpenLedgerVM]
+) -> tuple[CommitCertificate | None, CommittedBlock]:
+    """Parse a NEW_BLOCK payload: the block's parent commit, and the block with its commit."""
+    parent, blocks = decode_blocks(payload, vm_class)
+    if len(blocks) != 1:
+        raise ProtocolError("a new block message carries exactly one block")
+    return parent, blocks[0]
 
 
 def _certificate(data: bytes) -> CommitCertificate:

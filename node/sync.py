@@ -1,4 +1,5 @@
-"""Block sync: catching up with peers that are ahead, and serving peers that are behind.
+"""Block sync: catching up with peers that are ahead, and pushing and serving blocks to peers
+that are behind.
 
 A node that starts behind (after downtime, or a new full node) learns the heads of its peers from
 their STATUS messages, asks the highest for the blocks after its own head (GET_BLOCKS), and for
@@ -12,6 +13,13 @@ Sync is for falling behind, not for the block being decided: a peer one block ah
 committed a moment before us, and live consensus will decide that block here too. So a request
 goes out when a peer is at least two blocks ahead, or when our head has not moved for
 `STALL_SECONDS` although a peer is ahead (we missed a decision, e.g. its proposal).
+
+Committed blocks are also gossiped, to the peers that need them: a peer that still announces the
+block before our head `PUSH_AFTER` seconds after we committed it missed the decision (lost
+precommits, a full node far from the validators), and gets the block with its commit in a
+NEW_BLOCK message, once. It checks the block exactly as a synced one, commits it, and pushes it on
+by the same rule. Peers that decided the block themselves announce it within moments and get
+nothing, so a healthy network carries no extra blocks.
 
 One request is in flight at a time; an unanswered request expires after `REQUEST_TIMEOUT` and
 goes to another peer.
@@ -38,6 +46,7 @@ from openledger.node.protocol import (
     Status,
     decode_blocks,
     decode_get_blocks,
+    decode_new_block,
     encode_blocks,
     encode_get_blocks,
 )
@@ -50,6 +59,8 @@ REQUEST_TIMEOUT = 5.0
 """Seconds to wait for a BLOCKS answer before asking another peer."""
 STALL_SECONDS = 5.0
 """Seconds without a new head, with a peer ahead, after which we fetch the missing block."""
+PUSH_AFTER = 0.5
+"""Seconds after committing a block after which a peer still announcing its parent gets it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +88,8 @@ class BlockSync:
         self._request: _Request | None = None
         self._started_at: int | None = None
         self._now = 0.0
-        self._last_head = -1
-        self._last_head_change = 0.0
+        self._head_committed_at = 0.0
+        self._pushed: dict[PeerId, int] = {}
 
     # --- views ----------------------------------------------------------------------------------
 
@@ -113,9 +124,14 @@ class BlockSync:
         if status.head_number > self.chain.store.head.block_number + 1 and self._request is None:
             self.request_from_best()
 
+    def on_committed(self, now: float) -> None:
+        """Our head moved (by consensus or by sync) at `now`."""
+        self._head_committed_at = now
+
     def forget(self, peer: PeerId) -> None:
         """A peer left."""
         self._heads.pop(peer, None)
+        self._pushed.pop(peer, None)
         if self._request is not None and self._request.peer == peer:
             self._request = None
             self.request_from_best()
@@ -144,9 +160,11 @@ class BlockSync:
             )
 
     def on_tick(self, now: float) -> None:
-        """Expire an unanswered request and ask someone else."""
+        """Expire an unanswered request and ask someone else; fetch a block we missed; push our
+        head to peers that missed it."""
         self._now = now
         request = self._request
+        head = self.chain.store.head.block_number
         if (
             request is not None
             and request.sent_at is not None
@@ -155,8 +173,30 @@ class BlockSync:
             log.info("peer %s did not answer a block request in time", request.peer.hex()[:12])
             self._request = None
             self.request_from_best(avoid=request.peer)
-        elif request is None and self.highest_known > self.chain.store.head.block_number:
+        elif request is None and (
+            self.highest_known > head + 1
+            or (self.highest_known > head and now - self._head_committed_at >= STALL_SECONDS)
+        ):
             self.request_from_best()
+        if now - self._head_committed_at >= PUSH_AFTER:
+            self._push_head()
+
+    def _push_head(self) -> None:
+        head = self.chain.store.head.block_number
+        lagging = [
+            peer
+            for peer, number in self._heads.items()
+            if number == head - 1 and self._pushed.get(peer) != head
+        ]
+        if not lagging or head == 0:
+            return
+        parent, item = self._read_committed(head)
+        if item is None:
+            return
+        payload = encode_blocks(parent, [item])
+        for peer in lagging:
+            if self.network.send(peer, MessageKind.NEW_BLOCK, payload):
+                self._pushed[peer] = head
 
     # --- receiving ------------------------------------------------------------------------------
 
@@ -188,6 +228,18 @@ class BlockSync:
         if self.highest_known > self.chain.store.head.block_number:
             self.request_from_best()
 
+    async def on_new_block(self, peer: PeerId, payload: bytes) -> None:
+        """A peer pushed a committed block: check and commit it if it is the block after our head
+        (an older one we have; a later one we cannot check yet, and sync will fetch it)."""
+        parent_certificate, item = decode_new_block(payload, self.chain.chain.vm_class)
+        number = item.block.header.block_number
+        if number != self.chain.store.head.block_number + 1:
+            return
+        await self._commit(item, parent_certificate)
+        self._heads[peer] = max(self._heads.get(peer, 0), number)
+        log.info("imported block %d pushed by peer %s", number, peer.hex()[:12])
+        await self.on_synced()
+
     async def _commit(
         self, item: CommittedBlock, parent_certificate: CommitCertificate | None
     ) -> None:
@@ -218,15 +270,25 @@ class BlockSync:
     def serve(self, peer: PeerId, payload: bytes) -> None:
         """Answer a GET_BLOCKS request with committed blocks and their certificates."""
         first, count = decode_get_blocks(payload)
-        store = self.chain.store
         items: list[CommittedBlock] = []
-        head = store.head.block_number
+        head = self.chain.store.head.block_number
         for number in range(max(first, 1), min(first + count, head + 1)):
-            header = store.get_header(number)
-            encoded = store.get_commit(number)
-            if header is None or encoded is None:
+            item = self._read_committed(number)[1]
+            if item is None:
                 break
-            items.append(CommittedBlock(store.get_block(header), CommitCertificate.decode(encoded)))
-        parent_bytes = store.get_commit(first - 1) if items and first > 1 else None
-        parent = CommitCertificate.decode(parent_bytes) if parent_bytes else None
+            items.append(item)
+        parent = self._read_committed(first)[0] if items else None
         self.network.send(peer, MessageKind.BLOCKS, encode_blocks(parent, items))
+
+    def _read_committed(
+        self, number: int
+    ) -> tuple[CommitCertificate | None, CommittedBlock | None]:
+        """The commit of block `number`'s parent (None for block 1), and the block with its own."""
+        store = self.chain.store
+        header = store.get_header(number)
+        encoded = store.get_commit(number)
+        parent_bytes = store.get_commit(number - 1) if number > 1 else None
+        parent = CommitCertificate.decode(parent_bytes) if parent_bytes else None
+        if header is None or encoded is None:
+            return parent, None
+        return parent, CommittedBlock(store.get_block(header), CommitCertificate.decode(encoded))

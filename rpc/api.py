@@ -12,7 +12,9 @@ from typing import Any, Protocol
 from eth.abc import BlockHeaderAPI
 
 from openledger.genesis.types import Address, Hash32, Wei
-from openledger.state.execute import Chain
+from openledger.state.execute import (
+    Chain,
+)
 from openledger.state.store import ChainStore
 
 

@@ -32,7 +32,7 @@ from openledger.rpc.errors import EXECUTION_REVERTED, RpcError, invalid_input
 from openledger.rpc.eth_read import LATEST, require_header
 from openledger.rpc.fees import MAX_PERCENTILES, FeeOracle, next_base_fee
 from openledger.rpc.format import format_transaction
-from openledger.state.execute import (
+from openledger.state.calls import (
     AccountOverride,
     CallRequest,
     CallResult,

@@ -43,14 +43,16 @@ from openledger.genesis.model import (
 )
 from openledger.genesis.types import Address, ChainId, Gas, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
-from openledger.state.execute import (
-    BlockBuilder,
+from openledger.state.calls import (
     CallRequest,
     CallResult,
-    Chain,
-    compute_next_base_fee,
     decode_revert_reason,
     run_call,
+)
+from openledger.state.execute import (
+    BlockBuilder,
+    Chain,
+    compute_next_base_fee,
 )
 from openledger.state.fork import BlockInputs, OpenLedgerVM
 from openledger.state.proofs import get_proof

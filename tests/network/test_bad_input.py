@@ -68,6 +68,28 @@ def _vote(key: bytes, *, height: int, chain_id: int = CHAIN_ID, block_hash: byte
     ).encode()  # fmt: skip
 
 
+def _weaken(certificate: CommitCertificate) -> CommitCertificate:
+    """The same commit with a single precommit: far from 2/3 of the stake."""
+    return CommitCertificate(
+        certificate.height, certificate.round, certificate.block_hash, certificate.precommits[:1]
+    )
+
+
+def _committed(store: object, number: int) -> tuple[CommitCertificate | None, Committed]:
+    """Block `number` of `store` with its commit, and its parent's commit."""
+    header = store.get_header(number)  # type: ignore[attr-defined]
+    certificate = CommitCertificate.decode(store.get_commit(number))  # type: ignore[attr-defined]
+    parent_bytes = store.get_commit(number - 1) if number > 1 else None  # type: ignore[attr-defined]
+    parent = CommitCertificate.decode(parent_bytes) if parent_bytes else None
+    return parent, Committed(store.get_block(header), certificate)  # type: ignore[attr-defined]
+
+
+def _two_blocks(cluster: Cluster) -> bytes:
+    store = cluster.member(0).chain.store
+    parent, first = _committed(store, 1)
+    return encode_blocks(parent, [first, _committed(store, 2)[1]])
+
+
 BAD_MESSAGES: dict[str, Callable[[Cluster, int], tuple[int, bytes]]] = {
     "malformed vote": lambda c, h: (MessageKind.VOTE, b"\x01\x02\x03"),
     "vote for another chain": lambda c, h: (
@@ -88,6 +110,8 @@ BAD_MESSAGES: dict[str, Callable[[Cluster, int], tuple[int, bytes]]] = {
     "too many transactions": lambda c, h: (MessageKind.TRANSACTIONS, rlp.encode([b"\x02"] * 300)),
     "unknown message kind": lambda c, h: (99, b"hello"),
     "block request of nonsense": lambda c, h: (MessageKind.GET_BLOCKS, b"\xff"),
+    "pushed block of nonsense": lambda c, h: (MessageKind.NEW_BLOCK, rlp.encode([b"", [b"x"]])),
+    "pushed message of two blocks": lambda c, h: (MessageKind.NEW_BLOCK, _two_blocks(c)),
 }
 
 
@@ -182,22 +206,11 @@ async def test_sync_from_a_peer_serving_an_insufficient_commit_drops_it(cluster:
             return
         first = rlp.decode(payload)[0]
         number = int.from_bytes(first, "big")
-        header = honest.get_header(number)
-        if header is None or honest.get_commit(number) is None:
+        if honest.get_header(number) is None or honest.get_commit(number) is None:
             return  # asked for more than exists (the other nodes believe its head of 500 too)
-        certificate = CommitCertificate.decode(honest.get_commit(number))
-        weak = CommitCertificate(
-            certificate.height,
-            certificate.round,
-            certificate.block_hash,
-            certificate.precommits[:1],
-        )
-        parent = CommitCertificate.decode(honest.get_commit(number - 1)) if number > 1 else None
-        rogue.transport.send(
-            peer,
-            MessageKind.BLOCKS,
-            encode_blocks(parent, [Committed(honest.get_block(header), weak)]),
-        )
+        parent, item = _committed(honest, number)
+        weak = Committed(item.block, _weaken(item.certificate))
+        rogue.transport.send(peer, MessageKind.BLOCKS, encode_blocks(parent, [weak]))
 
     rogue.transport.on_message = serve
     back = await cluster.restart(3)
@@ -205,4 +218,31 @@ async def test_sync_from_a_peer_serving_an_insufficient_commit_drops_it(cluster:
     rogue.announce(500)
     await cluster.run_until(lambda: back.peer_id in rogue.dropped_by, max_ms=60_000)
     await cluster.run_until(lambda: back.head >= 15, max_ms=120_000)
+    cluster.assert_agreement()
+
+
+async def test_pushed_block_with_an_insufficient_commit_drops_its_sender(cluster: Cluster) -> None:
+    await cluster.start()
+    await cluster.run_until(lambda: all(m.head >= 6 for m in cluster.members))
+    cluster.stop(3)
+    await cluster.run_until(lambda: all(m.head >= 10 for m in cluster.members))
+    honest = cluster.member(0).chain.store
+    rogue = Rogue(cluster)
+    behind = node_key(3).public_key.to_compressed_bytes()
+
+    # The returning validator gets no honest block until the rogue has pushed it a forged one.
+    def hold_blocks(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
+        return recipient == behind and kind in (MessageKind.BLOCKS, MessageKind.NEW_BLOCK)
+
+    cluster.hub.set_drop_filter(hold_blocks)
+    back = await cluster.restart(3)
+    await cluster.run_until(lambda: any(p.peer_id == behind for p in rogue.transport.peers()))
+    head = back.head
+    parent, item = _committed(honest, head + 1)
+    forged = encode_blocks(parent, [Committed(item.block, _weaken(item.certificate))])
+    cluster.hub.set_drop_filter(None)
+    rogue.transport.send(behind, MessageKind.NEW_BLOCK, forged)
+    await cluster.run_until(lambda: behind in rogue.dropped_by, max_ms=60_000)
+    assert back.head == head or back.chain.store.get_header(head + 1).hash == item.block.hash
+    await cluster.run_until(lambda: back.head >= 14, max_ms=120_000)
     cluster.assert_agreement()

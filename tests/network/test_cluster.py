@@ -1,13 +1,16 @@
 """Validators in one process, on an in-memory network with a fake clock: the fault scenarios a
 BFT chain must survive, each checked for agreement (same hash at every height on every node)."""
 
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from byzantine import ConflictingProposer, Equivocator
-from cluster import Cluster
+from cluster import FAST_TIMEOUTS, Cluster
 
 from openledger.consensus.messages import CommitCertificate
+from openledger.node.protocol import MessageKind
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -19,10 +22,26 @@ def cluster(tmp_path: Path):  # type: ignore[no-untyped-def]
     instance.close()
 
 
+def count_messages(cluster: Cluster) -> Counter[int]:
+    """Count every message the network carries, by kind."""
+    counts: Counter[int] = Counter()
+
+    def observe(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
+        counts[kind] += 1
+        return False
+
+    cluster.hub.set_drop_filter(observe)
+    return counts
+
+
 async def test_four_validators_commit_100_heights(cluster: Cluster) -> None:
+    counts = count_messages(cluster)
     await cluster.start()
     await cluster.run_until(lambda: all(m.head >= 100 for m in cluster.members))
     cluster.assert_agreement()
+    # Every validator decided every block itself: no block was pushed or fetched.
+    assert counts[MessageKind.NEW_BLOCK] == counts[MessageKind.GET_BLOCKS] == 0
+    assert counts[MessageKind.VOTE] > 0
     store = cluster.members[0].chain.store
     for number in range(1, 100):
         encoded = {m.chain.store.get_commit(number) for m in cluster.members}
@@ -55,6 +74,35 @@ async def test_full_node_follows_without_signing(tmp_path: Path) -> None:
             for vote in CommitCertificate.decode(follower.chain.store.get_commit(n)).precommits
         }
         assert signers <= set(cluster.addresses)
+    finally:
+        cluster.close()
+
+
+async def test_committed_blocks_reach_a_node_that_misses_every_decision(tmp_path: Path) -> None:
+    """A full node that receives no proposal and no vote follows the chain by the committed blocks
+    its peers push (its own block requests are switched off, so nothing else can bring them)."""
+    cluster = Cluster(tmp_path, full_nodes=1, timeouts=replace(FAST_TIMEOUTS, commit_ms=2000))
+    try:
+        await cluster.start()
+        follower = cluster.member(4)
+        follower.host.sync.request_from_best = lambda avoid=None: None  # type: ignore[method-assign]
+        pushed: Counter[int] = Counter()
+
+        def cut_off(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
+            if recipient != follower.peer_id:
+                return False
+            pushed[kind] += 1
+            return kind in (MessageKind.PROPOSAL, MessageKind.VOTE)
+
+        cluster.hub.set_drop_filter(cut_off)
+        await cluster.run_until(lambda: follower.head >= 12, max_ms=120_000)
+        cluster.assert_agreement()
+        assert pushed[MessageKind.NEW_BLOCK] >= 12
+        assert pushed[MessageKind.BLOCKS] == 0
+        store = follower.chain.store
+        for number in range(1, 12):
+            certificate = CommitCertificate.decode(store.get_commit(number))
+            assert certificate.block_hash == store.get_header(number).hash
     finally:
         cluster.close()
 

@@ -33,14 +33,16 @@ from openledger.genesis.model import (
 )
 from openledger.genesis.types import Address, BlockNumber, ChainId, Gas, Round, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
+from openledger.state.calls import (
+    CallRequest,
+    CallResult,
+    decode_revert_reason,
+    run_call,
+)
 from openledger.state.db import Overlay
 from openledger.state.execute import (
     BlockBuilder,
-    CallRequest,
-    CallResult,
     Chain,
-    decode_revert_reason,
-    run_call,
 )
 from openledger.state.fork import BlockInputs
 from openledger.state.precompile import Storage

@@ -29,16 +29,18 @@ from unit_helpers import (
 
 from openledger.genesis.model import ETHER, GWEI
 from openledger.genesis.types import Address, Gas, Wei
-from openledger.state.errors import InvalidBlock, InvalidTransaction
-from openledger.state.execute import (
+from openledger.state.calls import (
     AccountOverride,
     CallRequest,
-    compute_next_base_fee,
     decode_revert_reason,
     describe_revert,
     estimate_gas,
-    import_block,
     run_call,
+)
+from openledger.state.errors import InvalidBlock, InvalidTransaction
+from openledger.state.execute import (
+    compute_next_base_fee,
+    import_block,
 )
 from openledger.state.fork import BlockInputs
 from openledger.state.transactions import check_transaction
