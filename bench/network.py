@@ -55,7 +55,7 @@ from network_report import (
     compute_json,
     format_report,
 )
-from processes import find_free_port_base, start_dev_node
+from processes import start_dev_node
 from report import TransferCheck
 from rpc_load import SubmitResult, make_session, submit_transfers
 from transfers import SignedTransfer, sign_transfers
@@ -182,7 +182,7 @@ def create_devnet(
     directory: Path, args: argparse.Namespace
 ) -> tuple[devnet_lib.Devnet, NetworkParameters]:
     """`openledger devnet init` on free loopback ports below 32768; the run's parameters."""
-    base = find_free_port_base(2 * (VALIDATORS + 1))
+    base = devnet_lib.find_free_port_base(2 * (VALIDATORS + 1))
     devnet = devnet_lib.init_devnet(
         directory, validators=VALIDATORS, rpc_nodes=1, light_kdf=True,
         block_time=args.block_time, p2p_base_port=base, rpc_base_port=base + VALIDATORS + 1,

@@ -5,9 +5,7 @@ file; every wait has a deadline, and `stop` sends SIGTERM and waits for a clean 
 """
 
 import os
-import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -93,26 +91,6 @@ def _wait_for(process: subprocess.Popen[bytes], log_path: Path, ready: re.Patter
     process.kill()
     process.wait(STOP_SECONDS)
     raise RuntimeError(f"{name} did not start within {START_SECONDS:g} s")
-
-
-def find_free_port_base(count: int) -> int:
-    """A base port with `count` free 127.0.0.1 ports after it, below Linux's ephemeral range
-    (32768 and up), so that no outgoing connection can take one of them before a node binds it."""
-    for _ in range(200):
-        base = random.randrange(20_000, 32_000 - count)
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports between 20000 and 32000")
 
 
 def compute_cpu_seconds(pid: int) -> float:

@@ -7,7 +7,9 @@ it follows the chain rules that tie it to consensus:
   that certificate comes with it;
 - its `mixHash` is derived from that `extraData`;
 - its coinbase is the proposer, its gas limit the parent's, its timestamp after the parent's and
-  not far in the future.
+  not far in the future;
+- its body is the one its header names (transaction root; no uncles, no withdrawals), checked
+  before anything executes: a signature covers only the header.
 
 The same checks serve live consensus (a proposal) and block sync (a committed block).
 """
@@ -16,6 +18,8 @@ import asyncio
 from dataclasses import dataclass
 
 from eth.abc import BlockAPI, BlockHeaderAPI
+from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
+from eth.db.trie import make_trie_root_and_nodes
 
 from openledger.consensus.certificate import verify_certificate
 from openledger.consensus.errors import ConsensusError
@@ -104,6 +108,20 @@ def check_block_rules(
             )
     if header.mix_hash != compute_mix_hash(header.extra_data):
         raise InvalidBlock(f"block {header.block_number} mixHash is not derived from its extraData")
+    _check_body(block)
+
+
+def _check_body(block: BlockAPI) -> None:
+    header = block.header
+    if block.uncles or header.uncles_hash != EMPTY_UNCLE_HASH:
+        raise InvalidBlock(f"block {header.block_number} has uncles")
+    if block.withdrawals or header.withdrawals_root != BLANK_ROOT_HASH:
+        raise InvalidBlock(f"block {header.block_number} has withdrawals")
+    root, _ = make_trie_root_and_nodes(block.transactions)
+    if root != header.transaction_root:
+        raise InvalidBlock(
+            f"block {header.block_number} transactions do not match its transaction root"
+        )
 
 
 async def execute_candidate(

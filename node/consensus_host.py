@@ -438,8 +438,7 @@ class ConsensusHost:
             case MessageKind.BLOCKS:
                 await self.sync.on_blocks(peer, payload)
             case MessageKind.NEW_BLOCK:
-                if self._seen.is_new(compute_message_id(kind, payload)):
-                    await self.sync.on_new_block(peer, payload)
+                await self.sync.on_new_block(peer, payload)
             case _:
                 raise ProtocolError(f"unknown message kind {kind}")
 

@@ -15,8 +15,10 @@
 
 import json
 import os
+import random
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -140,6 +142,27 @@ class Devnet:
             for other in self.nodes
             if node is None or other.name != node.name
         ]
+
+
+def find_free_port_base(count: int) -> int:
+    """A base port with `count` free 127.0.0.1 ports after it, for one more devnet on a machine
+    (tests, benchmarks). Below Linux's ephemeral range (32768 and up), so that no outgoing
+    connection can take one of them before a node binds it."""
+    for _ in range(200):
+        base = random.randrange(20_000, 32_000 - count)
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise OpenLedgerError(f"no {count} consecutive free ports between 20000 and 32000")
 
 
 def init_devnet(

@@ -11,8 +11,8 @@ height after its head.
 
 Sync is for falling behind, not for the block being decided: a peer one block ahead has merely
 committed a moment before us, and live consensus will decide that block here too. So a request
-goes out when a peer is at least two blocks ahead, or when our head has not moved for
-`STALL_SECONDS` although a peer is ahead (we missed a decision, e.g. its proposal).
+goes out when a peer is at least two blocks ahead, or when a peer has been ahead for
+`STALL_SECONDS` (we missed a decision, e.g. its proposal, and nobody pushed the block).
 
 Committed blocks are also gossiped, to the peers that need them: a peer that still announces the
 block before our head `PUSH_AFTER` seconds after we committed it missed the decision (lost
@@ -58,7 +58,7 @@ log = logging.getLogger("openledger.sync")
 REQUEST_TIMEOUT = 5.0
 """Seconds to wait for a BLOCKS answer before asking another peer."""
 STALL_SECONDS = 5.0
-"""Seconds without a new head, with a peer ahead, after which we fetch the missing block."""
+"""Seconds a peer may be one block ahead of us before we fetch that block."""
 PUSH_AFTER = 0.5
 """Seconds after committing a block after which a peer still announcing its parent gets it."""
 
@@ -89,7 +89,11 @@ class BlockSync:
         self._started_at: int | None = None
         self._now = 0.0
         self._head_committed_at = 0.0
+        self._ahead_since: float | None = None
         self._pushed: dict[PeerId, int] = {}
+        """The block we last pushed to each peer."""
+        self._pushed_by: dict[PeerId, int] = {}
+        """The block each peer last pushed to us."""
 
     # --- views ----------------------------------------------------------------------------------
 
@@ -127,11 +131,13 @@ class BlockSync:
     def on_committed(self, now: float) -> None:
         """Our head moved (by consensus or by sync) at `now`."""
         self._head_committed_at = now
+        self._ahead_since = None
 
     def forget(self, peer: PeerId) -> None:
         """A peer left."""
         self._heads.pop(peer, None)
         self._pushed.pop(peer, None)
+        self._pushed_by.pop(peer, None)
         if self._request is not None and self._request.peer == peer:
             self._request = None
             self.request_from_best()
@@ -173,11 +179,11 @@ class BlockSync:
             log.info("peer %s did not answer a block request in time", request.peer.hex()[:12])
             self._request = None
             self.request_from_best(avoid=request.peer)
-        elif request is None and (
-            self.highest_known > head + 1
-            or (self.highest_known > head and now - self._head_committed_at >= STALL_SECONDS)
-        ):
-            self.request_from_best()
+        elif request is None and self.highest_known > head:
+            if self._ahead_since is None:
+                self._ahead_since = now
+            if self.highest_known > head + 1 or now - self._ahead_since >= STALL_SECONDS:
+                self.request_from_best()
         if now - self._head_committed_at >= PUSH_AFTER:
             self._push_head()
 
@@ -225,15 +231,24 @@ class BlockSync:
                 committed, head, target, min(100, head * 100 // target),
             )  # fmt: skip
             await self.on_synced()
-        if self.highest_known > self.chain.store.head.block_number:
+        if self.highest_known > self.chain.store.head.block_number + 1:
             self.request_from_best()
 
     async def on_new_block(self, peer: PeerId, payload: bytes) -> None:
-        """A peer pushed a committed block: check and commit it if it is the block after our head
-        (an older one we have; a later one we cannot check yet, and sync will fetch it)."""
+        """A peer pushed a committed block: check and commit it if it is the block after our head.
+
+        An honest peer pushes a block only after we announced its parent, once, and then only later
+        blocks: a block beyond the one after our head, or one not after the peer's previous push,
+        is a fabrication or a replay. One we meanwhile got elsewhere is ignored."""
         parent_certificate, item = decode_new_block(payload, self.chain.chain.vm_class)
         number = item.block.header.block_number
-        if number != self.chain.store.head.block_number + 1:
+        head = self.chain.store.head.block_number
+        if number > head + 1:
+            raise ProtocolError(f"pushed block {number}, but our head is {head}")
+        if number <= self._pushed_by.get(peer, 0):
+            raise ProtocolError(f"pushed block {number} after block {self._pushed_by[peer]}")
+        self._pushed_by[peer] = number
+        if number <= head:
             return
         await self._commit(item, parent_certificate)
         self._heads[peer] = max(self._heads.get(peer, 0), number)

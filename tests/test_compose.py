@@ -124,12 +124,9 @@ def test_the_init_service_writes_a_docker_manifest(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_compose_commands_run_as_local_processes_make_a_working_devnet(tmp_path: Path) -> None:
-    from process.test_network import _free_base_port  # the same port rule as the network tests
-
     config = tmp_path / "devnet"
-    devnet_lib.init_devnet(
-        config, light_kdf=True, p2p_base_port=_free_base_port(5), rpc_base_port=_free_base_port(5)
-    )
+    base = devnet_lib.find_free_port_base(10)
+    devnet_lib.init_devnet(config, light_kdf=True, p2p_base_port=base, rpc_base_port=base + 5)
     compose = yaml.safe_load(COMPOSE.read_text())
     processes = []
     try:

@@ -6,6 +6,8 @@ of the network directly.
 
 from typing import Any
 
+from eth.db.trie import make_trie_root_and_nodes
+
 from openledger.consensus.events import ProposalReceived, VoteReceived
 from openledger.consensus.messages import NIL, VoteKind
 from openledger.consensus.signing import sign_proposal, sign_vote
@@ -92,8 +94,9 @@ def _fields(template: BlockTemplate) -> dict[str, Any]:
 
 
 class BadBlockProposer(ConsensusHost):
-    """As proposer, proposes a block that does not execute to its header: with a tampered state
-    root, or with a transaction whose nonce is wrong."""
+    """As proposer, proposes a block that does not execute to its header (a tampered state root,
+    or a transaction whose nonce is wrong), or whose body is not the one its header names (a
+    transaction added after the header was made)."""
 
     fault = "state_root"
     bad_proposals = 0
@@ -123,6 +126,9 @@ class BadBlockProposer(ConsensusHost):
             ).raw_transaction  # fmt: skip
             bad = self.chain.chain.vm_class.get_transaction_builder().decode(bytes(raw))
             block = block.copy(transactions=(*block.transactions, bad))
+            if self.fault == "bad_transaction":
+                root, _ = make_trie_root_and_nodes(block.transactions)
+                block = block.copy(header=block.header.copy(transaction_root=root))
         proposal = sign_proposal(
             self.key, chain_id=self.chain.chain.chain_id, height=height, round=Round(round),
             block_hash=Hash32(block.hash), pol_round=Round(pol_round),

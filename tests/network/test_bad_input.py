@@ -3,6 +3,7 @@ far-future message is refused without harm and its sender dropped; bad blocks ar
 proposed live or served by block sync. The chain goes on and no node forks."""
 
 import hashlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,6 +51,12 @@ class Rogue:
             on_peer_disconnected=lambda peer, reason: self.dropped_by.add(peer),
         )
 
+    async def connect_to(self, peer_id: bytes) -> None:
+        """Run the cluster until this peer is connected to `peer_id`."""
+        await self.cluster.run_until(
+            lambda: any(p.peer_id == peer_id for p in self.transport.peers())
+        )
+
     def announce(self, head_number: int, genesis_hash: bytes | None = None) -> None:
         store = self.cluster.members[0].chain.store
         status = Status(
@@ -90,6 +97,13 @@ def _two_blocks(cluster: Cluster) -> bytes:
     return encode_blocks(parent, [first, _committed(store, 2)[1]])
 
 
+def _renumbered(cluster: Cluster, number: int) -> bytes:
+    """Block 2 with its commit, claiming to be block `number`."""
+    parent, item = _committed(cluster.member(0).chain.store, 2)
+    block = item.block.copy(header=item.block.header.copy(block_number=number))
+    return encode_blocks(parent, [Committed(block, item.certificate)])
+
+
 BAD_MESSAGES: dict[str, Callable[[Cluster, int], tuple[int, bytes]]] = {
     "malformed vote": lambda c, h: (MessageKind.VOTE, b"\x01\x02\x03"),
     "vote for another chain": lambda c, h: (
@@ -112,6 +126,7 @@ BAD_MESSAGES: dict[str, Callable[[Cluster, int], tuple[int, bytes]]] = {
     "block request of nonsense": lambda c, h: (MessageKind.GET_BLOCKS, b"\xff"),
     "pushed block of nonsense": lambda c, h: (MessageKind.NEW_BLOCK, rlp.encode([b"", [b"x"]])),
     "pushed message of two blocks": lambda c, h: (MessageKind.NEW_BLOCK, _two_blocks(c)),
+    "pushed block from the future": lambda c, h: (MessageKind.NEW_BLOCK, _renumbered(c, h + 5)),
 }
 
 
@@ -121,9 +136,7 @@ async def test_bad_message_gets_its_sender_dropped(cluster: Cluster, case: str) 
     await cluster.run_until(lambda: all(m.head >= 4 for m in cluster.members))
     rogue = Rogue(cluster)
     victim = cluster.member(0)
-    await cluster.run_until(
-        lambda: any(p.peer_id == victim.peer_id for p in rogue.transport.peers())
-    )
+    await rogue.connect_to(victim.peer_id)
     current = victim.head
     rogue.announce(current)
     kind, payload = BAD_MESSAGES[case](cluster, current + 1)
@@ -148,9 +161,7 @@ async def test_proposal_from_the_wrong_proposer_gets_its_sender_dropped(cluster:
     await cluster.run_until(lambda: all(m.head >= 3 for m in cluster.members))
     rogue = Rogue(cluster)
     victim = cluster.member(0)
-    await cluster.run_until(
-        lambda: any(p.peer_id == victim.peer_id for p in rogue.transport.peers())
-    )
+    await rogue.connect_to(victim.peer_id)
     store = victim.chain.store
     height = victim.head + 1
     state = victim.host.state
@@ -174,17 +185,29 @@ async def test_proposal_from_the_wrong_proposer_gets_its_sender_dropped(cluster:
     await cluster.run_until(lambda: victim.peer_id in rogue.dropped_by, max_ms=30_000)
 
 
-@pytest.mark.parametrize("fault", ["state_root", "bad_transaction"])
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("state_root", "does not reproduce: state_root differs"),
+        ("bad_transaction", "nonce"),
+        ("swapped_body", "transactions do not match its transaction root"),
+    ],
+)
 async def test_invalid_proposed_block_is_refused_and_the_chain_goes_on(
-    tmp_path: Path, fault: str
+    tmp_path: Path, fault: str, reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     cluster = Cluster(tmp_path)
     try:
         BadBlockProposer.fault = fault
         await cluster.start(hosts={0: BadBlockProposer})
-        await cluster.run_until(lambda: all(m.head >= 12 for m in cluster.members))
+        with caplog.at_level(logging.WARNING, logger="openledger.consensus"):
+            await cluster.run_until(lambda: all(m.head >= 12 for m in cluster.members))
         cluster.assert_agreement()
         assert cluster.member(0).host.bad_proposals >= 2  # type: ignore[attr-defined]
+        refusals = [
+            r.getMessage() for r in caplog.records if "invalid block proposed" in r.getMessage()
+        ]
+        assert refusals and all(reason in message for message in refusals), refusals[:3]
         # Validator 0 never gets its block in: every block is proposed by someone else.
         store = cluster.member(1).chain.store
         proposers = {store.get_header(n).coinbase for n in range(1, 13)}
@@ -236,7 +259,7 @@ async def test_pushed_block_with_an_insufficient_commit_drops_its_sender(cluster
 
     cluster.hub.set_drop_filter(hold_blocks)
     back = await cluster.restart(3)
-    await cluster.run_until(lambda: any(p.peer_id == behind for p in rogue.transport.peers()))
+    await rogue.connect_to(behind)
     head = back.head
     parent, item = _committed(honest, head + 1)
     forged = encode_blocks(parent, [Committed(item.block, _weaken(item.certificate))])
@@ -245,4 +268,24 @@ async def test_pushed_block_with_an_insufficient_commit_drops_its_sender(cluster
     await cluster.run_until(lambda: behind in rogue.dropped_by, max_ms=60_000)
     assert back.head == head or back.chain.store.get_header(head + 1).hash == item.block.hash
     await cluster.run_until(lambda: back.head >= 14, max_ms=120_000)
+    cluster.assert_agreement()
+
+
+async def test_a_block_pushed_twice_gets_its_sender_dropped(cluster: Cluster) -> None:
+    await cluster.start()
+    await cluster.run_until(lambda: all(m.head >= 4 for m in cluster.members))
+    rogue = Rogue(cluster)
+    victim = cluster.member(0)
+    await rogue.connect_to(victim.peer_id)
+    rogue.announce(victim.head)
+    parent, item = _committed(victim.chain.store, 3)
+    push = encode_blocks(parent, [item])
+    # A block the victim has is ignored the first time (a push may cross our own commit)...
+    rogue.transport.send(victim.peer_id, MessageKind.NEW_BLOCK, push)
+    await cluster.run_until(lambda: all(m.head >= 6 for m in cluster.members))
+    assert victim.peer_id not in rogue.dropped_by
+    # ...but no honest peer pushes the same block twice.
+    rogue.transport.send(victim.peer_id, MessageKind.NEW_BLOCK, push)
+    await cluster.run_until(lambda: victim.peer_id in rogue.dropped_by, max_ms=30_000)
+    await cluster.run_until(lambda: all(m.head >= 9 for m in cluster.members))
     cluster.assert_agreement()

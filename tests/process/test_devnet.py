@@ -9,7 +9,6 @@ from eth_account import Account
 from helpers import DEV_ADDRESSES, DEV_KEYS, result, wait_for
 
 from openledger.node import devnet as devnet_lib
-from process.test_network import _free_base_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
@@ -25,8 +24,9 @@ def _cli(*arguments: str) -> str:
 
 def test_devnet_up_down_up_resumes_where_it_stopped(tmp_path: Path) -> None:
     directory = tmp_path / "devnet"
+    base = devnet_lib.find_free_port_base(10)
     _cli("devnet", "init", "--out", str(directory), "--lightkdf",
-         "--p2p-base-port", str(_free_base_port(5)), "--rpc-base-port", str(_free_base_port(5)))  # fmt: skip
+         "--p2p-base-port", str(base), "--rpc-base-port", str(base + 5))  # fmt: skip
     network = devnet_lib.Devnet.load(directory)
     url = f"http://127.0.0.1:{network.node('rpc1').rpc_port}"
     try:

@@ -5,10 +5,8 @@ every height, and no transaction that got a receipt is lost."""
 
 import itertools
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,31 +27,12 @@ from openledger.node import devnet as devnet_lib
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
-def _free_base_port(count: int) -> int:
-    """A base with `count` free ports, below Linux's ephemeral range (32768+), so outgoing
-    connections cannot take them."""
-    for _ in range(200):
-        base = random.randrange(20_000, 32_000 - count)
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                sockets.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free port range")
-
-
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[devnet_lib.Devnet]:
+    base = devnet_lib.find_free_port_base(10)
     devnet = devnet_lib.init_devnet(
         tmp_path / "devnet", validators=4, rpc_nodes=1, light_kdf=True,
-        p2p_base_port=_free_base_port(5), rpc_base_port=_free_base_port(5),
+        p2p_base_port=base, rpc_base_port=base + 5,
     )  # fmt: skip
     devnet_lib.up(devnet)
     try:
@@ -259,7 +238,7 @@ def test_a_fifth_node_stakes_and_joins_at_the_next_epoch(
     keystore = tmp_path / "newcomer.json"
     write_keystore(keystore, key, "newcomer password", scrypt_n=LIGHT_SCRYPT_N)
     (tmp_path / "password").write_text("newcomer password\n")
-    ports = _free_base_port(2)
+    ports = devnet_lib.find_free_port_base(2)
     log = (tmp_path / "newcomer.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "openledger.node.cli", "run", "--datadir", str(tmp_path / "newcomer"),
