@@ -205,6 +205,15 @@ class NodeChain:
                 log.exception("a block listener failed")
         return header
 
+    async def rewind(self, number: int) -> BlockHeaderAPI:
+        """Make block `number` the head again (dev mode's `evm_revert`), then re-check the pool
+        against its state; the transactions of the blocks dropped are gone."""
+        await asyncio.to_thread(self.store.rewind, number)
+        header = self.store.head
+        self.mempool.on_new_head(self.store.state_at(header))
+        self.work_available.set()
+        return header
+
     def drop_rejected(self, rejected: tuple[tuple[Hash32, str], ...]) -> None:
         """Remove transactions a block could not include, so they are not retried forever."""
         for tx_hash, reason in rejected:

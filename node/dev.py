@@ -4,6 +4,9 @@
   arrives; transactions that arrive while a block is being built go into the next one together.
 - With a positive block time, a block is mined on that interval, empty or not.
 - `evm_mine`, `anvil_mine`, `evm_increaseTime` and `evm_setNextBlockTimestamp` steer it.
+- `evm_snapshot` remembers the head (and the clock settings); `evm_revert` makes that block the
+  head again and forgets that snapshot and every later one, as Hardhat and Anvil do. Pending
+  transactions stay in the pool if they are still valid; those of the blocks dropped are gone.
 
 The producer is the chain's one writer: every block, whatever asked for it, is built and
 committed by `DevProducer.run`, one at a time.
@@ -87,6 +90,20 @@ class _MineRequest:
 
 
 @dataclass
+class _RevertRequest:
+    number: int
+    done: asyncio.Future[list[BlockHeaderAPI]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    number: int
+    block_hash: bytes
+    time_offset: int
+    next_timestamp: int | None
+
+
+@dataclass
 class DevProducer:
     """Mines the dev chain's blocks, and offers the dev RPC controls."""
 
@@ -98,7 +115,9 @@ class DevProducer:
     automine: bool = True
     _time_offset: int = 0
     _next_timestamp: int | None = None
-    _requests: deque[_MineRequest] = field(default_factory=deque)
+    _requests: deque[_MineRequest | _RevertRequest] = field(default_factory=deque)
+    _snapshots: dict[int, _Snapshot] = field(default_factory=dict)
+    _next_snapshot: int = 1
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _next_tick: float | None = None
 
@@ -113,8 +132,11 @@ class DevProducer:
             while self._requests:
                 request = self._requests.popleft()
                 try:
-                    headers = [await self._produce(request.timestamp if i == 0 else None)
-                               for i in range(request.count)]  # fmt: skip
+                    if isinstance(request, _RevertRequest):
+                        headers = [await self.chain.rewind(request.number)]
+                    else:
+                        headers = [await self._produce(request.timestamp if i == 0 else None)
+                                   for i in range(request.count)]  # fmt: skip
                 except Exception as error:
                     if not request.done.done():
                         request.done.set_exception(error)
@@ -179,6 +201,33 @@ class DevProducer:
         self._requests.append(_MineRequest(count, timestamp, done))
         self._wake.set()
         return await done
+
+    def snapshot(self) -> int:
+        """Remember the head; returns the snapshot's id."""
+        head = self.chain.store.head
+        snapshot_id = self._next_snapshot
+        self._next_snapshot += 1
+        self._snapshots[snapshot_id] = _Snapshot(
+            head.block_number, head.hash, self._time_offset, self._next_timestamp
+        )
+        return snapshot_id
+
+    async def revert(self, snapshot_id: int) -> bool:
+        """Go back to a snapshot; False if there is no such snapshot (or it was used)."""
+        snapshot = self._snapshots.get(snapshot_id)
+        if snapshot is None:
+            return False
+        for later in [i for i in self._snapshots if i >= snapshot_id]:
+            del self._snapshots[later]
+        head = self.chain.store.get_header(snapshot.number)
+        if head is None or head.hash != snapshot.block_hash:
+            return False  # a snapshot taken on a branch an earlier revert dropped
+        done: asyncio.Future[list[BlockHeaderAPI]] = asyncio.get_running_loop().create_future()
+        self._requests.append(_RevertRequest(snapshot.number, done))
+        self._wake.set()
+        await done
+        self._time_offset, self._next_timestamp = snapshot.time_offset, snapshot.next_timestamp
+        return True
 
     def set_next_timestamp(self, timestamp: int) -> None:
         """Give the next block this timestamp."""

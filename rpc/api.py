@@ -80,6 +80,10 @@ class DevControls(Protocol):
 
     def drop_transaction(self, tx_hash: bytes) -> bool: ...
 
+    def snapshot(self) -> int: ...
+
+    async def revert(self, snapshot_id: int) -> bool: ...
+
 
 class NodeAPI(Protocol):
     """The node as the RPC server sees it."""

@@ -1,5 +1,5 @@
 """Dev-node methods, with the names Hardhat, Anvil and Ganache users call: mining control, time
-travel and dropping transactions.
+travel, snapshots and dropping transactions.
 
 Only a dev node answers them; a validator or RPC node answers -32601 as if they did not exist,
 so that nobody can mine or warp time on a real network through its RPC port.
@@ -89,6 +89,16 @@ async def get_automine(ctx: RequestContext) -> bool:
 async def set_interval_mining(ctx: RequestContext, milliseconds: int) -> bool:
     dev(ctx).set_interval(milliseconds / 1000)
     return True
+
+
+@methods.method("evm_snapshot", "anvil_snapshot")
+async def snapshot(ctx: RequestContext) -> str:
+    return quantity(dev(ctx).snapshot())
+
+
+@methods.method("evm_revert", "anvil_revert", params=(Param("id", _number),))
+async def revert(ctx: RequestContext, snapshot_id: int) -> bool:
+    return await dev(ctx).revert(snapshot_id)
 
 
 @methods.method(

@@ -16,7 +16,9 @@ from pathlib import Path
 import rlp
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.db.chain import ChainDB
+from eth.db.schema import SchemaV1
 from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound, TransactionNotFound
+from eth.rlp.sedes import chain_gaps
 from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
 
@@ -222,6 +224,36 @@ class ChainStore:
                 overlay[schema.commit_key(block.number - 1)] = parent_certificate
             self.db.write(overlay.changes())
             self._head = block.header
+
+    def rewind(self, number: int) -> None:
+        """Make the canonical block at `number` the head again, in one atomic batch (dev mode's
+        `evm_revert`). The blocks after it stop being canonical: their number, transaction and
+        log index entries, receipts and commits go; their headers and state nodes stay, unreachable.
+        """
+        with self._write_lock:
+            head = self._head.block_number
+            target = self.get_header(number)
+            if target is None:
+                raise InvalidBlock(f"cannot rewind to block {number}: the head is {head}")
+            changes: dict[bytes, bytes | None] = {}
+            for gone in range(number + 1, head + 1):
+                header = self._chaindb.get_canonical_block_header_by_number(BlockNumber(gone))
+                changes[SchemaV1.make_block_number_to_hash_lookup_key(BlockNumber(gone))] = None
+                for transaction in self.get_transactions(header):
+                    key = SchemaV1.make_transaction_hash_to_block_lookup_key(transaction.hash)
+                    changes[key] = None
+                for key in _log_index_keys(gone, self.get_receipts(header)):
+                    changes[key] = None
+                changes[schema.receipts_key(header.hash)] = None
+                changes[schema.commit_key(gone)] = None
+            changes[schema.CANONICAL_HEAD_KEY] = target.hash
+            # ChainDB's record of which numbers it holds: everything up to the target, nothing
+            # after it (so the next block is persisted as new, not as a replacement).
+            gaps = rlp.encode(((), BlockNumber(number + 1)), sedes=chain_gaps)
+            changes[SchemaV1.make_header_chain_gaps_lookup_key()] = gaps
+            changes[SchemaV1.make_chain_gaps_lookup_key()] = gaps
+            self.db.write(changes, sync=True)
+            self._head = target
 
     def put_commit(self, number: int, certificate: bytes) -> None:
         """Store (or replace) the commit certificate of the canonical block at `number`."""

@@ -262,3 +262,64 @@ def test_the_chain_id_of_the_store_is_the_genesis_chain_id(tmp_path: Path) -> No
         assert local.store.chain_id == 77 != CHAIN_ID
     finally:
         local.store.close()
+
+
+# --- rewinding (dev mode's evm_revert) -------------------------------------------------------------
+
+
+def test_rewind_makes_an_earlier_block_the_head_and_forgets_the_later_ones(tmp_path: Path) -> None:
+    local = LocalChain.open(tmp_path / "chain")
+    first = local.add_block([sign(0, 0, value=1)], b"c1")
+    dropped = [
+        local.add_block([sign(0, 1, value=1), emit(2, EMITTER_A, TOPIC_1, TOPIC_2)], b"c2"),
+        local.add_block([sign(0, 3, value=1)], b"c3"),
+    ]
+    store = local.store
+    store.rewind(1)
+    assert store.head == first.block.header
+    assert local.balance(RECIPIENT) == 1
+    for number, executed in enumerate(dropped, start=2):
+        assert store.get_header(number) is None
+        assert store.get_header_by_hash(executed.block.hash) is None
+        assert store.get_receipts(executed.block.header) == ()
+        assert store.get_commit(number) is None
+        for transaction in executed.block.transactions:
+            assert store.get_transaction_location(transaction.hash) is None
+    assert list(store.find_log_blocks(0, 3, [EMITTER_A], [])) == []
+    with pytest.raises(InvalidBlock, match="cannot rewind to block 5"):
+        store.rewind(5)
+    store.close()
+
+    # The rewind is on disk, and the chain goes on from it with other blocks at the same numbers.
+    reopened = LocalChain.open(tmp_path / "chain")
+    try:
+        assert reopened.store.head == first.block.header
+        replacement = reopened.add_block([sign(0, 1, value=5)], b"x2")
+        assert replacement.block.hash != dropped[0].block.hash
+        assert reopened.store.get_header(2) == replacement.block.header
+        (transaction,) = replacement.block.transactions
+        assert reopened.store.get_transaction_location(transaction.hash) == TransactionLocation(
+            2, 0
+        )
+        assert reopened.balance(RECIPIENT) == 6
+        reopened.add_block([])
+        assert reopened.store.head.block_number == 3
+    finally:
+        reopened.store.close()
+
+
+def test_the_same_block_can_be_committed_again_after_a_rewind(local: LocalChain) -> None:
+    """A dev chain that reverts and repeats a transaction in the same second makes the very same
+    block again."""
+    store = local.store
+    executed = local.add_block([sign(0, 0, value=1)], b"c1")
+    store.rewind(0)
+    again = local.add_block([sign(0, 0, value=1)], b"c1")
+    assert again.block.hash == executed.block.hash
+    assert store.head == executed.block.header
+    (transaction,) = executed.block.transactions
+    assert store.get_transaction_location(transaction.hash) == TransactionLocation(1, 0)
+    assert [r.encode() for r in store.get_receipts(store.head)] == [
+        r.encode() for r in executed.receipts
+    ]
+    assert local.balance(RECIPIENT) == 1
