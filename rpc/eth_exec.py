@@ -6,7 +6,6 @@ state. A revert is answered as geth does: code 3, "execution reverted: <reason>"
 data in `data`, which is where ethers and web3.py look for it.
 """
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from openledger.rpc.errors import EXECUTION_REVERTED, RpcError, invalid_input
 from openledger.rpc.eth_read import LATEST, require_header
 from openledger.rpc.fees import MAX_PERCENTILES, FeeOracle, next_base_fee
 from openledger.rpc.format import format_transaction
+from openledger.rpc.work import offload
 from openledger.state.calls import (
     AccountOverride,
     CallRequest,
@@ -223,7 +223,7 @@ async def call(
 ) -> str:
     api = ctx.api
     header = require_header(api.store, block)
-    result = await asyncio.to_thread(
+    result = await offload(
         run_call, api.chain, api.store.db, header, request.to_call(), CALL_GAS_CAP, overrides
     )
     raise_for_failure(result)
@@ -237,7 +237,7 @@ async def estimate(
     api = ctx.api
     header = require_header(api.store, block)
     cap = Gas(header.gas_limit)
-    gas, top = await asyncio.to_thread(
+    gas, top = await offload(
         estimate_gas, api.chain, api.store.db, header, request.to_call(), cap, overrides
     )
     if not top.success:
@@ -264,7 +264,7 @@ def raise_for_failure(result: CallResult) -> None:
 async def proof(ctx: RequestContext, account: bytes, keys: list[int], block: BlockId) -> Any:
     store = ctx.api.store
     header = require_header(store, block)
-    return await asyncio.to_thread(get_proof, store.db, header.state_root, account, keys)
+    return await offload(get_proof, store.db, header.state_root, account, keys)
 
 
 # --- fees -----------------------------------------------------------------------------------------
@@ -304,7 +304,7 @@ async def fee_history(
     if count == 0:
         return {"oldestBlock": "0x0", "baseFeePerGas": [], "gasUsedRatio": []}
     header = require_header(ctx.api.store, newest)
-    return await asyncio.to_thread(oracle(ctx).fee_history, count, header, percentiles)
+    return await offload(oracle(ctx).fee_history, count, header, percentiles)
 
 
 # --- submitting -----------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ async def _sign_request(ctx: RequestContext, request: TransactionRequest) -> tup
         fields["gas"] = request.gas
     else:
         header = api.store.head
-        gas, top = await asyncio.to_thread(
+        gas, top = await offload(
             estimate_gas, api.chain, api.store.db, header, request.to_call(), Gas(header.gas_limit)
         )
         raise_for_failure(top)

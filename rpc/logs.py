@@ -6,7 +6,6 @@ each candidate block's receipts are matched exactly. A query may span at most
 -32005 error telling it to narrow the range, as public providers answer.
 """
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from openledger.rpc.dispatch import MethodTable, Param, RequestContext
 from openledger.rpc.errors import LIMIT_EXCEEDED, RpcError, invalid_input
 from openledger.rpc.eth_read import resolve_header
 from openledger.rpc.format import format_log
+from openledger.rpc.work import offload
 from openledger.state.store import ChainStore
 
 MAX_BLOCK_RANGE = 10_000
@@ -192,9 +192,9 @@ async def get_logs(ctx: RequestContext, query: LogFilter) -> list[dict[str, Any]
         header = store.get_header_by_hash(query.block_hash)
         if header is None:
             raise invalid_input("unknown block")
-        return await asyncio.to_thread(block_logs, store, header, query)
+        return await offload(block_logs, store, header, query)
     first, last = resolve_range(store, query)
-    return await asyncio.to_thread(query_logs, store, query, first, last)
+    return await offload(query_logs, store, query, first, last)
 
 
 __all__ = ["LogFilter", "block_logs", "parse_log_filter", "query_logs"]
