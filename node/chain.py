@@ -21,6 +21,7 @@ from openledger.state.errors import InvalidTransaction
 from openledger.state.execute import (
     BlockBuilder,
     Chain,
+    StateOverrides,
     compute_next_base_fee,
 )
 from openledger.state.fork import BlockInputs
@@ -54,6 +55,8 @@ class BlockTemplate:
     """prevRandao, derived from `extra_data`."""
     last_commit_signers: tuple[Address, ...] = ()
     """Who signed the parent's commit (for the block hooks)."""
+    overrides: StateOverrides = ()
+    """Account changes made before the transactions (dev mode's `anvil_setBalance` and kin)."""
 
 
 class NodeChain:
@@ -172,6 +175,7 @@ class NodeChain:
             extra_data=template.extra_data,
             mix_hash=template.mix_hash,
             inputs=BlockInputs(template.proposer, template.last_commit_signers),
+            overrides=template.overrides,
         )
         rejected: list[tuple[Hash32, str]] = []
         failed_senders: set[Address] = set()
@@ -209,10 +213,14 @@ class NodeChain:
         """Make block `number` the head again (dev mode's `evm_revert`), then re-check the pool
         against its state; the transactions of the blocks dropped are gone."""
         await asyncio.to_thread(self.store.rewind, number)
-        header = self.store.head
-        self.mempool.on_new_head(self.store.state_at(header))
+        self.recheck_pool()
+        return self.store.head
+
+    def recheck_pool(self) -> None:
+        """Re-check every pool transaction against the head state (after a rewind or a direct
+        change of accounts, which may make transactions invalid or executable)."""
+        self.mempool.on_new_head(self.store.state_at(self.store.head))
         self.work_available.set()
-        return header
 
     def drop_rejected(self, rejected: tuple[tuple[Hash32, str], ...]) -> None:
         """Remove transactions a block could not include, so they are not retried forever."""

@@ -4,6 +4,10 @@
   arrives; transactions that arrive while a block is being built go into the next one together.
 - With a positive block time, a block is mined on that interval, empty or not.
 - `evm_mine`, `anvil_mine`, `evm_increaseTime` and `evm_setNextBlockTimestamp` steer it.
+- `anvil_setBalance`, `anvil_setNonce`, `anvil_setCode` and `anvil_setStorageAt` (and their
+  `hardhat_` names) change an account at the start of a new block, mined at once without pool
+  transactions. Anvil and Hardhat change their pending state instead: here every state is a
+  block's state, so the block number goes up by one.
 - `evm_snapshot` remembers the head (and the clock settings); `evm_revert` makes that block the
   head again and forgets that snapshot and every later one, as Hardhat and Anvil do. Pending
   transactions stay in the pool if they are still valid; those of the blocks dropped are gone.
@@ -18,7 +22,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eth.abc import BlockHeaderAPI
@@ -30,6 +34,7 @@ from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, ChainId
 from openledger.node.chain import NodeChain
 from openledger.node.sealing import SoloSealer, compute_timestamp, make_template
+from openledger.state.execute import AccountOverride, StateOverrides
 
 log = logging.getLogger("openledger.dev")
 
@@ -87,6 +92,7 @@ class _MineRequest:
     count: int
     timestamp: int | None
     done: asyncio.Future[list[BlockHeaderAPI]]
+    overrides: StateOverrides = ()
 
 
 @dataclass
@@ -135,7 +141,7 @@ class DevProducer:
                     if isinstance(request, _RevertRequest):
                         headers = [await self.chain.rewind(request.number)]
                     else:
-                        headers = [await self._produce(request.timestamp if i == 0 else None)
+                        headers = [await self._produce(request.timestamp if i == 0 else None, request.overrides)
                                    for i in range(request.count)]  # fmt: skip
                 except Exception as error:
                     if not request.done.done():
@@ -165,7 +171,9 @@ class DevProducer:
         self._wake.clear()
         work.clear()
 
-    async def _produce(self, timestamp: int | None) -> BlockHeaderAPI:
+    async def _produce(
+        self, timestamp: int | None, overrides: StateOverrides = ()
+    ) -> BlockHeaderAPI:
         store = self.chain.store
         parent = store.head
         if timestamp is None:
@@ -180,10 +188,14 @@ class DevProducer:
         template = make_template(
             store, self.sealer.address, block_timestamp, store.get_commit(parent.block_number)
         )
-        built = await self.chain.build_block(template)
+        if overrides:
+            template = replace(template, overrides=overrides)
+        built = await self.chain.build_block(template, include_pool=not overrides)
         certificate = self.sealer.seal(built.executed.block.header)
         header = await self.chain.commit(built.executed, certificate)
         self.chain.drop_rejected(built.rejected)
+        if overrides:
+            self.chain.recheck_pool()
         log.info(
             "mined block %d (%d transactions, %d gas) 0x%s",
             header.block_number,
@@ -201,6 +213,14 @@ class DevProducer:
         self._requests.append(_MineRequest(count, timestamp, done))
         self._wake.set()
         return await done
+
+    async def set_account(self, address: Address, change: AccountOverride) -> BlockHeaderAPI:
+        """Change an account, in a block of its own mined now."""
+        done: asyncio.Future[list[BlockHeaderAPI]] = asyncio.get_running_loop().create_future()
+        self._requests.append(_MineRequest(1, None, done, ((address, change),)))
+        self._wake.set()
+        (header,) = await done
+        return header
 
     def snapshot(self) -> int:
         """Remember the head; returns the snapshot's id."""

@@ -13,6 +13,7 @@ from eth.abc import BlockHeaderAPI
 
 from openledger.genesis.types import Address, Hash32, Wei
 from openledger.state.execute import (
+    AccountOverride,
     Chain,
 )
 from openledger.state.store import ChainStore
@@ -79,6 +80,8 @@ class DevControls(Protocol):
     def set_interval(self, seconds: float) -> None: ...
 
     def drop_transaction(self, tx_hash: bytes) -> bool: ...
+
+    async def set_account(self, address: Address, change: AccountOverride) -> BlockHeaderAPI: ...
 
     def snapshot(self) -> int: ...
 

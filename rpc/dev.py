@@ -1,5 +1,5 @@
 """Dev-node methods, with the names Hardhat, Anvil and Ganache users call: mining control, time
-travel, snapshots and dropping transactions.
+travel, snapshots, setting accounts and dropping transactions.
 
 Only a dev node answers them; a validator or RPC node answers -32601 as if they did not exist,
 so that nobody can mine or warp time on a real network through its RPC port.
@@ -7,13 +7,27 @@ so that nobody can mine or warp time on a real network through its RPC port.
 
 from typing import Any
 
-from openledger.rpc.codec import UINT64_MAX, data, parse_bool, parse_hash, parse_quantity, quantity
+from openledger.genesis.types import Address, Wei
+from openledger.rpc.codec import (
+    UINT64_MAX,
+    data,
+    parse_address,
+    parse_bool,
+    parse_data,
+    parse_hash,
+    parse_quantity,
+    parse_slot,
+    quantity,
+)
 from openledger.rpc.dispatch import MethodTable, Param, RequestContext
 from openledger.rpc.errors import METHOD_NOT_FOUND, RpcError
+from openledger.state.execute import AccountOverride
 
 methods = MethodTable()
 
 MAX_MINE_AT_ONCE = 10_000
+MAX_CODE_SIZE = 0x6000
+"""EIP-170's limit: code no deployment could have made is refused."""
 
 
 def dev(ctx: RequestContext) -> Any:
@@ -88,6 +102,42 @@ async def get_automine(ctx: RequestContext) -> bool:
 @methods.method("evm_setIntervalMining", params=(Param("milliseconds", _number),))
 async def set_interval_mining(ctx: RequestContext, milliseconds: int) -> bool:
     dev(ctx).set_interval(milliseconds / 1000)
+    return True
+
+
+ADDRESS = Param("address", parse_address)
+
+
+@methods.method("anvil_setBalance", "hardhat_setBalance", params=(
+    ADDRESS, Param("balance", parse_quantity),
+))  # fmt: skip
+async def set_balance(ctx: RequestContext, address: bytes, balance: int) -> bool:
+    await dev(ctx).set_account(Address(address), AccountOverride(balance=Wei(balance)))
+    return True
+
+
+@methods.method("anvil_setNonce", "hardhat_setNonce", params=(
+    ADDRESS, Param("nonce", lambda value: parse_quantity(value, UINT64_MAX - 1)),
+))  # fmt: skip
+async def set_nonce(ctx: RequestContext, address: bytes, nonce: int) -> bool:
+    await dev(ctx).set_account(Address(address), AccountOverride(nonce=nonce))
+    return True
+
+
+@methods.method("anvil_setCode", "hardhat_setCode", params=(
+    ADDRESS, Param("code", lambda value: parse_data(value, max_length=MAX_CODE_SIZE)),
+))  # fmt: skip
+async def set_code(ctx: RequestContext, address: bytes, code: bytes) -> bool:
+    await dev(ctx).set_account(Address(address), AccountOverride(code=code))
+    return True
+
+
+@methods.method("anvil_setStorageAt", "hardhat_setStorageAt", params=(
+    ADDRESS, Param("slot", parse_slot), Param("value", parse_hash),
+))  # fmt: skip
+async def set_storage_at(ctx: RequestContext, address: bytes, slot: int, value: bytes) -> bool:
+    change = AccountOverride(storage_diff=((slot, int.from_bytes(value, "big")),))
+    await dev(ctx).set_account(Address(address), change)
     return True
 
 

@@ -32,15 +32,8 @@ from openledger.rpc.eth_read import LATEST, require_header
 from openledger.rpc.fees import MAX_PERCENTILES, FeeOracle, next_base_fee
 from openledger.rpc.format import format_transaction
 from openledger.rpc.work import offload
-from openledger.state.calls import (
-    AccountOverride,
-    CallRequest,
-    CallResult,
-    StateOverrides,
-    describe_revert,
-    estimate_gas,
-    run_call,
-)
+from openledger.state.calls import CallRequest, CallResult, describe_revert, estimate_gas, run_call
+from openledger.state.execute import AccountOverride, StateOverrides
 from openledger.state.proofs import get_proof
 
 methods = MethodTable()

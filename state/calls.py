@@ -17,7 +17,7 @@ from eth_utils import ValidationError
 from openledger.genesis.types import Address, Gas, Wei
 from openledger.state.db import LevelDB, Overlay
 from openledger.state.errors import InvalidTransaction
-from openledger.state.execute import Chain
+from openledger.state.execute import Chain, StateOverrides, apply_overrides
 from openledger.state.precompile import ERROR_SELECTOR
 from openledger.state.transactions import compute_floor_gas
 
@@ -44,25 +44,6 @@ class CallRequest:
     """Priority fee."""
     access_list: tuple[tuple[Address, tuple[int, ...]], ...] = ()
     """EIP-2930 access list."""
-
-
-@dataclass(frozen=True, slots=True)
-class AccountOverride:
-    """A temporary change to one account for a call (`eth_call`'s state override set)."""
-
-    balance: Wei | None = None
-    """Replacement balance."""
-    nonce: int | None = None
-    """Replacement nonce."""
-    code: bytes | None = None
-    """Replacement code."""
-    storage: tuple[tuple[int, int], ...] | None = None
-    """Replacement for the whole storage (`state`)."""
-    storage_diff: tuple[tuple[int, int], ...] = ()
-    """Slots to change, the rest kept (`stateDiff`)."""
-
-
-StateOverrides = tuple[tuple[Address, AccountOverride], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,19 +180,7 @@ def _call_state(  # type: ignore[no-untyped-def]
     state = chain.vm_class.build_state(
         overlay, context, ChainContext(chain.chain_id), prev_hashes or ()
     )
-    for address, change in overrides:
-        if change.balance is not None:
-            state.set_balance(address, change.balance)
-        if change.nonce is not None:
-            state.set_nonce(address, change.nonce)
-        if change.code is not None:
-            state.set_code(address, change.code)
-        if change.storage is not None:
-            state.delete_storage(address)
-            for slot, value in change.storage:
-                state.set_storage(address, slot, value)
-        for slot, value in change.storage_diff:
-            state.set_storage(address, slot, value)
+    apply_overrides(state, overrides)
     state.lock_changes()
     return state
 

@@ -12,7 +12,7 @@ Execution never writes to the database directly; every write lands in an `Overla
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.consensus.context import ConsensusContext
 from eth.db.chain import ChainDB
 from eth.vm.chain_context import ChainContext
@@ -39,6 +39,26 @@ class Chain:
     """EIP-155 chain id."""
 
 
+@dataclass(frozen=True, slots=True)
+class AccountOverride:
+    """A change to one account: for one call (`eth_call`'s state override set), or made for good
+    at the start of a dev block (`anvil_setBalance` and the like)."""
+
+    balance: Wei | None = None
+    """Replacement balance."""
+    nonce: int | None = None
+    """Replacement nonce."""
+    code: bytes | None = None
+    """Replacement code."""
+    storage: tuple[tuple[int, int], ...] | None = None
+    """Replacement for the whole storage (`state`)."""
+    storage_diff: tuple[tuple[int, int], ...] = ()
+    """Slots to change, the rest kept (`stateDiff`)."""
+
+
+StateOverrides = tuple[tuple[Address, AccountOverride], ...]
+
+
 class BlockBuilder:
     """Builds one block on top of `parent`, transaction by transaction."""
 
@@ -53,7 +73,10 @@ class BlockBuilder:
         extra_data: bytes,
         mix_hash: bytes,
         inputs: BlockInputs,
+        overrides: StateOverrides = (),
     ) -> None:
+        """`overrides` change accounts before any transaction (dev mode only: a block made so
+        cannot be re-executed by anyone else)."""
         self._overlay = Overlay(db)
         header = chain.vm_class.create_header_from_parent(
             parent,
@@ -67,6 +90,7 @@ class BlockBuilder:
         )
         self._vm = make_vm(chain, self._overlay, header, inputs)
         self._vm.block_preprocessing(self._vm.get_block())
+        apply_overrides(self._vm.state, overrides)
         self._header = self._vm.get_header()
         self._transactions: list[SignedTransactionAPI] = []
         self._receipts: list[ReceiptAPI] = []
@@ -122,6 +146,23 @@ class BlockBuilder:
         block = vm.block_postprocessing(block)
         result = vm.mine_block(block)
         return ExecutedBlock(result.block, tuple(self._receipts), self._overlay.changes())
+
+
+def apply_overrides(state: StateAPI, overrides: StateOverrides) -> None:
+    """Change the accounts of `state` as `overrides` say."""
+    for address, change in overrides:
+        if change.balance is not None:
+            state.set_balance(address, change.balance)
+        if change.nonce is not None:
+            state.set_nonce(address, change.nonce)
+        if change.code is not None:
+            state.set_code(address, change.code)
+        if change.storage is not None:
+            state.delete_storage(address)
+            for slot, value in change.storage:
+                state.set_storage(address, slot, value)
+        for slot, value in change.storage_diff:
+            state.set_storage(address, slot, value)
 
 
 def compute_next_base_fee(parent: BlockHeaderAPI) -> Wei:
@@ -185,8 +226,11 @@ def _describe_mismatch(expected: BlockHeaderAPI, actual: BlockHeaderAPI) -> str:
 
 
 __all__: Sequence[str] = (
+    "AccountOverride",
     "BlockBuilder",
     "Chain",
+    "StateOverrides",
+    "apply_overrides",
     "compute_next_base_fee",
     "import_block",
     "make_vm",

@@ -30,7 +30,6 @@ from unit_helpers import (
 from openledger.genesis.model import ETHER, GWEI
 from openledger.genesis.types import Address, Gas, Wei
 from openledger.state.calls import (
-    AccountOverride,
     CallRequest,
     decode_revert_reason,
     describe_revert,
@@ -39,6 +38,7 @@ from openledger.state.calls import (
 )
 from openledger.state.errors import InvalidBlock, InvalidTransaction
 from openledger.state.execute import (
+    AccountOverride,
     compute_next_base_fee,
     import_block,
 )
