@@ -209,10 +209,10 @@ class NodeChain:
                 log.exception("a block listener failed")
         return header
 
-    async def rewind(self, number: int) -> BlockHeaderAPI:
+    async def rewind(self, number: int, expected_hash: bytes | None = None) -> BlockHeaderAPI:
         """Make block `number` the head again (dev mode's `evm_revert`), then re-check the pool
         against its state; the transactions of the blocks dropped are gone."""
-        await asyncio.to_thread(self.store.rewind, number)
+        await asyncio.to_thread(self.store.rewind, number, expected_hash)
         self.recheck_pool()
         return self.store.head
 

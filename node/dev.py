@@ -34,6 +34,7 @@ from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, ChainId
 from openledger.node.chain import NodeChain
 from openledger.node.sealing import SoloSealer, compute_timestamp, make_template
+from openledger.state.errors import InvalidBlock
 from openledger.state.execute import AccountOverride, StateOverrides
 
 log = logging.getLogger("openledger.dev")
@@ -95,18 +96,18 @@ class _MineRequest:
     overrides: StateOverrides = ()
 
 
-@dataclass
-class _RevertRequest:
-    number: int
-    done: asyncio.Future[list[BlockHeaderAPI]]
-
-
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     number: int
     block_hash: bytes
     time_offset: int
     next_timestamp: int | None
+
+
+@dataclass
+class _RevertRequest:
+    snapshot: _Snapshot
+    done: asyncio.Future[bool]
 
 
 @dataclass
@@ -137,12 +138,16 @@ class DevProducer:
             await self._wait(self._next_tick)
             while self._requests:
                 request = self._requests.popleft()
+                if isinstance(request, _RevertRequest):
+                    await self._revert(request)
+                    continue
                 try:
-                    if isinstance(request, _RevertRequest):
-                        headers = [await self.chain.rewind(request.number)]
-                    else:
-                        headers = [await self._produce(request.timestamp if i == 0 else None, request.overrides)
-                                   for i in range(request.count)]  # fmt: skip
+                    headers = [
+                        await self._produce(
+                            request.timestamp if i == 0 else None, request.overrides
+                        )
+                        for i in range(request.count)
+                    ]
                 except Exception as error:
                     if not request.done.done():
                         request.done.set_exception(error)
@@ -233,21 +238,31 @@ class DevProducer:
         return snapshot_id
 
     async def revert(self, snapshot_id: int) -> bool:
-        """Go back to a snapshot; False if there is no such snapshot (or it was used)."""
+        """Go back to a snapshot; False if there is no such snapshot (or it was used, or an
+        earlier revert dropped its block)."""
         snapshot = self._snapshots.get(snapshot_id)
         if snapshot is None:
             return False
         for later in [i for i in self._snapshots if i >= snapshot_id]:
             del self._snapshots[later]
-        head = self.chain.store.get_header(snapshot.number)
-        if head is None or head.hash != snapshot.block_hash:
-            return False  # a snapshot taken on a branch an earlier revert dropped
-        done: asyncio.Future[list[BlockHeaderAPI]] = asyncio.get_running_loop().create_future()
-        self._requests.append(_RevertRequest(snapshot.number, done))
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._requests.append(_RevertRequest(snapshot, done))
         self._wake.set()
-        await done
+        return await done
+
+    async def _revert(self, request: _RevertRequest) -> None:
+        """In the writer: rewind to the snapshot's block if it is still canonical, and put the
+        clock settings back before anything else is mined."""
+        snapshot = request.snapshot
+        try:
+            await self.chain.rewind(snapshot.number, snapshot.block_hash)
+        except InvalidBlock as error:
+            log.info("evm_revert refused: %s", error)
+            request.done.set_result(False)
+            return
         self._time_offset, self._next_timestamp = snapshot.time_offset, snapshot.next_timestamp
-        return True
+        log.info("reverted to block %d 0x%s", snapshot.number, snapshot.block_hash.hex()[:16])
+        request.done.set_result(True)
 
     def set_next_timestamp(self, timestamp: int) -> None:
         """Give the next block this timestamp."""

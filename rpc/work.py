@@ -1,4 +1,6 @@
-"""Where RPC handlers run blocking work (EVM calls, proofs, log queries, block bodies).
+"""Where RPC handlers run heavy blocking work (EVM calls, gas estimates, proofs, log queries, fee
+history). Cheap blocking reads (a block's transactions) go to the default executor instead, so
+that they never wait behind a long call.
 
 Such work is CPU-bound Python, so threads do not run it in parallel: they only take turns with
 the event loop for the GIL, and each extra thread adds switching. A small pool of its own keeps

@@ -225,7 +225,7 @@ class ChainStore:
             self.db.write(overlay.changes())
             self._head = block.header
 
-    def rewind(self, number: int) -> None:
+    def rewind(self, number: int, expected_hash: bytes | None = None) -> None:
         """Make the canonical block at `number` the head again, in one atomic batch (dev mode's
         `evm_revert`). The blocks after it stop being canonical: their number, transaction and
         log index entries, receipts and commits go; their headers and state nodes stay, unreachable.
@@ -235,6 +235,11 @@ class ChainStore:
             target = self.get_header(number)
             if target is None:
                 raise InvalidBlock(f"cannot rewind to block {number}: the head is {head}")
+            if expected_hash is not None and target.hash != expected_hash:
+                raise InvalidBlock(
+                    f"cannot rewind to block {number} 0x{expected_hash.hex()}: it is no longer "
+                    "canonical"
+                )
             changes: dict[bytes, bytes | None] = {}
             for gone in range(number + 1, head + 1):
                 header = self._chaindb.get_canonical_block_header_by_number(BlockNumber(gone))
@@ -252,8 +257,13 @@ class ChainStore:
             gaps = rlp.encode(((), BlockNumber(number + 1)), sedes=chain_gaps)
             changes[SchemaV1.make_header_chain_gaps_lookup_key()] = gaps
             changes[SchemaV1.make_chain_gaps_lookup_key()] = gaps
-            self.db.write(changes, sync=True)
-            self._head = target
+            # Readers switch to the target (whose data stay) before the later blocks' data go.
+            previous, self._head = self._head, target
+            try:
+                self.db.write(changes, sync=True)
+            except BaseException:
+                self._head = previous
+                raise
 
     def put_commit(self, number: int, certificate: bytes) -> None:
         """Store (or replace) the commit certificate of the canonical block at `number`."""

@@ -3,13 +3,16 @@ scripts use them: a revert brings back the head, balances, nonces and code of th
 every trace of the blocks after it (receipts, transactions, logs, blocks) is gone, also after a
 restart."""
 
+import json
 from pathlib import Path
+from typing import Any
 
-from helpers import DEV_ADDRESSES, DEV_KEYS, ThreadedNode, threaded_node
+from helpers import DEV_ADDRESSES, DEV_KEYS, ThreadedNode, post, threaded_node
 from rpc_tools import (
     TRANSFER_TOPIC,
     call,
     deploy_token,
+    envelope,
     error_of,
     nonce_of,
     send,
@@ -102,3 +105,58 @@ def test_a_revert_is_kept_across_a_restart(tmp_path: Path) -> None:
         assert call(node.url, "eth_getTransactionReceipt", [payment["transactionHash"]]) is None
         again = transact(node.url, ALICE_KEY, to=BOB, value=10**18)
         assert int(again["blockNumber"], 16) == start + 1
+
+
+def _batch(url: str, *calls: tuple[str, list[Any]]) -> list[Any]:
+    """Send calls as one JSON-RPC batch (the server runs them concurrently); their results."""
+    body = json.dumps(
+        [envelope(method, params, index) for index, (method, params) in enumerate(calls)]
+    )
+    status, responses = post(url, body)
+    assert status == 200
+    by_id = {response["id"]: response for response in responses}
+    return [by_id[index].get("result", by_id[index].get("error")) for index in range(len(calls))]
+
+
+def test_a_revert_queued_behind_another_is_checked_when_it_runs(dev_node: ThreadedNode) -> None:
+    url = dev_node.url
+    start = _head(url)
+    first = call(url, "evm_snapshot")
+    call(url, "anvil_mine", ["0x3"])
+    second_id = hex(int(first, 16) + 1)
+    # The second snapshot is taken at start + 3, which the first revert then drops.
+    assert _batch(
+        url, ("evm_revert", [first]), ("evm_snapshot", []), ("evm_revert", [second_id])
+    ) == [
+        True,
+        second_id,
+        False,
+    ]
+    assert _head(url) == start  # and the node goes on serving
+    assert call(url, "evm_mine") == "0x0"
+
+
+def test_a_revert_puts_the_clock_back_before_anything_else_is_mined(dev_node: ThreadedNode) -> None:
+    url = dev_node.url
+    before = int(call(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    snapshot = call(url, "evm_snapshot")
+    call(url, "evm_increaseTime", [100_000])
+    call(url, "evm_mine")
+    assert _batch(url, ("evm_revert", [snapshot]), ("evm_mine", [])) == [True, "0x0"]
+    mined = int(call(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    assert before < mined < before + 1000
+
+
+def test_a_log_filter_reports_the_logs_of_the_blocks_after_a_revert(dev_node: ThreadedNode) -> None:
+    url = dev_node.url
+    token = deploy_token(url)
+    log_filter = call(url, "eth_newFilter", [{"address": token, "topics": [TRANSFER_TOPIC]}])
+    snapshot = call(url, "evm_snapshot")
+    for amount in (1, 2, 3):
+        transact(url, ALICE_KEY, to=token, data=transfer_data(BOB, amount), gas=100_000)
+    assert len(call(url, "eth_getFilterChanges", [log_filter])) == 3
+    assert call(url, "evm_revert", [snapshot]) is True
+    for amount in (4, 5):
+        transact(url, ALICE_KEY, to=token, data=transfer_data(BOB, amount), gas=100_000)
+    changes = call(url, "eth_getFilterChanges", [log_filter])
+    assert [int(log["data"], 16) for log in changes] == [4, 5]

@@ -323,3 +323,12 @@ def test_the_same_block_can_be_committed_again_after_a_rewind(local: LocalChain)
         r.encode() for r in executed.receipts
     ]
     assert local.balance(RECIPIENT) == 1
+
+
+def test_rewind_to_a_block_that_is_no_longer_canonical_changes_nothing(local: LocalChain) -> None:
+    local.add_block([sign(0, 0, value=1)])
+    head = local.add_block([sign(0, 1, value=1)]).block.header
+    with pytest.raises(InvalidBlock, match="no longer canonical"):
+        local.store.rewind(1, b"\x01" * 32)
+    assert local.store.head == head
+    assert local.store.get_header(2) == head
