@@ -20,10 +20,7 @@ from eth_keys import keys
 from openledger.genesis.dev import DevKey, derive_dev_validator_key, make_dev_genesis
 from openledger.genesis.types import Address, ChainId, Hash32, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
-from openledger.state.execute import (
-    BlockBuilder,
-    Chain,
-)
+from openledger.state.execute import BlockBuilder, Chain
 from openledger.state.fork import BlockInputs, make_vm_class
 from openledger.state.store import ChainStore
 from openledger.state.transactions import decode_transaction

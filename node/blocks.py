@@ -28,10 +28,7 @@ from openledger.genesis.types import Address, BlockNumber
 from openledger.node.sealing import compute_mix_hash
 from openledger.node.validator_sets import ValidatorSource
 from openledger.state.errors import InvalidBlock
-from openledger.state.execute import (
-    Chain,
-    import_block,
-)
+from openledger.state.execute import Chain, import_block
 from openledger.state.fork import BlockInputs
 from openledger.state.store import ChainStore, ExecutedBlock
 

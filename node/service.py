@@ -37,9 +37,7 @@ from openledger.node.timers import LoopScheduler
 from openledger.node.validator_sets import StakingValidators, ValidatorSource
 from openledger.rpc.api import CommitView, SyncStatus
 from openledger.rpc.server import RpcConfig, RpcServer
-from openledger.state.execute import (
-    Chain,
-)
+from openledger.state.execute import Chain
 from openledger.state.store import ChainStore
 
 log = logging.getLogger("openledger.node")

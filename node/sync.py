@@ -196,10 +196,10 @@ class BlockSync:
         ]
         if not lagging or head == 0:
             return
-        parent, item = self._read_committed(head)
+        item = self._read_block(head)
         if item is None:
             return
-        payload = encode_blocks(parent, [item])
+        payload = encode_blocks(self._read_commit(head - 1), [item])
         for peer in lagging:
             if self.network.send(peer, MessageKind.NEW_BLOCK, payload):
                 self._pushed[peer] = head
@@ -288,22 +288,23 @@ class BlockSync:
         items: list[CommittedBlock] = []
         head = self.chain.store.head.block_number
         for number in range(max(first, 1), min(first + count, head + 1)):
-            item = self._read_committed(number)[1]
+            item = self._read_block(number)
             if item is None:
                 break
             items.append(item)
-        parent = self._read_committed(first)[0] if items else None
+        parent = self._read_commit(items[0].block.header.block_number - 1) if items else None
         self.network.send(peer, MessageKind.BLOCKS, encode_blocks(parent, items))
 
-    def _read_committed(
-        self, number: int
-    ) -> tuple[CommitCertificate | None, CommittedBlock | None]:
-        """The commit of block `number`'s parent (None for block 1), and the block with its own."""
+    def _read_block(self, number: int) -> CommittedBlock | None:
+        """Committed block `number` with its commit, if we have both."""
         store = self.chain.store
         header = store.get_header(number)
-        encoded = store.get_commit(number)
-        parent_bytes = store.get_commit(number - 1) if number > 1 else None
-        parent = CommitCertificate.decode(parent_bytes) if parent_bytes else None
-        if header is None or encoded is None:
-            return parent, None
-        return parent, CommittedBlock(store.get_block(header), CommitCertificate.decode(encoded))
+        certificate = self._read_commit(number)
+        if header is None or certificate is None:
+            return None
+        return CommittedBlock(store.get_block(header), certificate)
+
+    def _read_commit(self, number: int) -> CommitCertificate | None:
+        """The stored commit of block `number` (None for the genesis block)."""
+        encoded = self.chain.store.get_commit(number) if number > 0 else None
+        return CommitCertificate.decode(encoded) if encoded else None

@@ -12,10 +12,7 @@ from typing import Any, Protocol
 from eth.abc import BlockHeaderAPI
 
 from openledger.genesis.types import Address, Hash32, Wei
-from openledger.state.execute import (
-    AccountOverride,
-    Chain,
-)
+from openledger.state.execute import AccountOverride, Chain
 from openledger.state.store import ChainStore
 
 

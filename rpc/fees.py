@@ -13,9 +13,7 @@ from eth.abc import BlockHeaderAPI
 
 from openledger.rpc.codec import quantity
 from openledger.rpc.format import effective_gas_price
-from openledger.state.execute import (
-    compute_next_base_fee as next_base_fee,
-)
+from openledger.state.execute import compute_next_base_fee as next_base_fee
 from openledger.state.store import ChainStore
 
 GWEI = 10**9

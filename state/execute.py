@@ -1,10 +1,10 @@
-"""Executing blocks and calls with py-evm.
+"""Executing blocks with py-evm (calls without a transaction are in `state.calls`).
 
 - `BlockBuilder` fills a new block one transaction at a time and finishes it into an
   `ExecutedBlock` (block, receipts, database writes) that the store commits later.
 - `import_block` re-executes a block received from a peer and checks it reproduces the header.
-- `make_vm` binds the fork's VM to an overlay, a header and the block's inputs (also for calls, in
-  `state.calls`).
+- `apply_overrides` changes accounts directly: for one call (`eth_call`'s state overrides), or
+  at the start of a dev block (`anvil_setBalance` and kin).
 
 Execution never writes to the database directly; every write lands in an `Overlay`.
 """
@@ -88,7 +88,7 @@ class BlockBuilder:
             # There is no beacon chain: the field is the zero hash, as in the genesis header.
             parent_beacon_block_root=ZERO_HASH,
         )
-        self._vm = make_vm(chain, self._overlay, header, inputs)
+        self._vm = _make_vm(chain, self._overlay, header, inputs)
         self._vm.block_preprocessing(self._vm.get_block())
         apply_overrides(self._vm.state, overrides)
         self._header = self._vm.get_header()
@@ -186,7 +186,7 @@ def import_block(
     template = chain.vm_class.create_header_from_parent(
         parent, gas_limit=parent.gas_limit, timestamp=block.header.timestamp
     )
-    vm = make_vm(chain, overlay, template, inputs)
+    vm = _make_vm(chain, overlay, template, inputs)
     try:
         result = vm.import_block(block)
     except ValidationError as error:
@@ -200,7 +200,7 @@ def import_block(
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def make_vm(
+def _make_vm(
     chain: Chain, overlay: Overlay, header: BlockHeaderAPI, inputs: BlockInputs
 ) -> OpenLedgerVM:
     vm = chain.vm_class(
@@ -233,5 +233,4 @@ __all__: Sequence[str] = (
     "apply_overrides",
     "compute_next_base_fee",
     "import_block",
-    "make_vm",
 )

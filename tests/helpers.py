@@ -148,6 +148,18 @@ def result(url: str, method: str, params: list[Any] | None = None) -> Any:
     return response["result"]
 
 
+# --- ABI -----------------------------------------------------------------------------------------
+
+
+def normalize_abi_value(kind: str, value: Any) -> Any:
+    """An eth-abi decoded value as the node's code holds it: addresses as 20 raw bytes."""
+    if kind.endswith("[]"):
+        return [normalize_abi_value(kind[:-2], item) for item in value]
+    if kind == "address":
+        return bytes.fromhex(value[2:])
+    return value
+
+
 # --- Solidity ------------------------------------------------------------------------------------
 
 _compiled: dict[tuple[str, ...], dict[str, Any]] = {}

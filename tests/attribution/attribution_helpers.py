@@ -19,7 +19,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
-from helpers import compile_solidity
+from helpers import compile_solidity, normalize_abi_value
 from trie import HexaryTrie
 from trie.iter import NodeIterator
 
@@ -43,17 +43,8 @@ from openledger.genesis.model import (
 )
 from openledger.genesis.types import Address, ChainId, Gas, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
-from openledger.state.calls import (
-    CallRequest,
-    CallResult,
-    decode_revert_reason,
-    run_call,
-)
-from openledger.state.execute import (
-    BlockBuilder,
-    Chain,
-    compute_next_base_fee,
-)
+from openledger.state.calls import CallRequest, CallResult, decode_revert_reason, run_call
+from openledger.state.execute import BlockBuilder, Chain, compute_next_base_fee
 from openledger.state.fork import BlockInputs, OpenLedgerVM
 from openledger.state.proofs import get_proof
 from openledger.state.store import ChainStore
@@ -146,7 +137,7 @@ class Abi:
 
     def decode(self, target: str, function: str, output: bytes) -> Any:
         kinds = _types(self.functions[(target, function)]["outputs"])
-        values = tuple(_normalize(kind, value) for kind, value in
+        values = tuple(normalize_abi_value(kind, value) for kind, value in
                        zip(kinds, abi_decode(kinds, output), strict=True))  # fmt: skip
         return values[0] if len(values) == 1 else values
 
@@ -164,17 +155,9 @@ class Abi:
                     raw = abi_decode([item["type"]], next(topics).to_bytes(32, "big"))[0]
                 else:
                     raw = next(data)
-                values[item["name"]] = _normalize(item["type"], raw)
+                values[item["name"]] = normalize_abi_value(item["type"], raw)
             decoded.append((entry["name"], values))
         return decoded
-
-
-def _normalize(kind: str, value: Any) -> Any:
-    if kind.endswith("[]"):
-        return [_normalize(kind[:-2], item) for item in value]
-    if kind == "address":
-        return Address(bytes.fromhex(value[2:]))
-    return value
 
 
 # --- the chain ------------------------------------------------------------------------------------

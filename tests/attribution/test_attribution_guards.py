@@ -27,9 +27,7 @@ from helpers import CONTRACTS, compile_solidity
 
 from openledger.genesis.dev import DevKey
 from openledger.genesis.model import ATTRIBUTION_ADDRESS, DATANETS_ADDRESS, ETHER
-from openledger.state.calls import (
-    decode_revert_reason,
-)
+from openledger.state.calls import decode_revert_reason
 
 EVIDENCE = keccak(b"evidence")
 MODEL, AGENT = 1, 1

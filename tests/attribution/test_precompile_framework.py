@@ -19,9 +19,7 @@ from helpers import CONTRACTS, compile_solidity
 from openledger.genesis.load import with_precompile_code
 from openledger.genesis.model import ETHER, PRECOMPILE_CODE, Account
 from openledger.genesis.types import Address
-from openledger.state.calls import (
-    decode_revert_reason,
-)
+from openledger.state.calls import decode_revert_reason
 from openledger.state.fork import make_vm_class
 from openledger.state.precompile import (
     CALL_BASE_GAS,

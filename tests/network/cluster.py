@@ -26,9 +26,7 @@ from openledger.node.p2p.memory import MemoryNetwork, MemoryTransport
 from openledger.node.safety import SafeSigner
 from openledger.node.timers import ManualScheduler
 from openledger.node.validator_sets import StakingValidators
-from openledger.state.execute import (
-    Chain,
-)
+from openledger.state.execute import Chain
 from openledger.state.store import ChainStore
 
 CHAIN_ID = ChainId(4242)

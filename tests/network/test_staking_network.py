@@ -18,10 +18,7 @@ from eth_utils import to_checksum_address
 from openledger.consensus.messages import CommitCertificate
 from openledger.genesis.model import STAKING_ADDRESS
 from openledger.genesis.types import Address, Gas
-from openledger.state.calls import (
-    CallRequest,
-    run_call,
-)
+from openledger.state.calls import CallRequest, run_call
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -15,6 +15,7 @@ from eth.vm.chain_context import ChainContext
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account as EthAccount
+from helpers import normalize_abi_value
 
 from openledger.consensus.messages import Vote, VoteKind
 from openledger.consensus.signing import sign_vote
@@ -33,17 +34,9 @@ from openledger.genesis.model import (
 )
 from openledger.genesis.types import Address, BlockNumber, ChainId, Gas, Round, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
-from openledger.state.calls import (
-    CallRequest,
-    CallResult,
-    decode_revert_reason,
-    run_call,
-)
+from openledger.state.calls import CallRequest, CallResult, decode_revert_reason, run_call
 from openledger.state.db import Overlay
-from openledger.state.execute import (
-    BlockBuilder,
-    Chain,
-)
+from openledger.state.execute import BlockBuilder, Chain
 from openledger.state.fork import BlockInputs
 from openledger.state.precompile import Storage
 from openledger.state.proofs import get_proof
@@ -107,18 +100,10 @@ def decode_result(name: str, output: bytes) -> Any:
     arrays as lists."""
     kinds = list(METHODS[name].outputs)
     values = tuple(
-        _normalize(kind, value)
+        normalize_abi_value(kind, value)
         for kind, value in zip(kinds, abi_decode(kinds, output), strict=True)
     )
     return values[0] if len(values) == 1 else values
-
-
-def _normalize(kind: str, value: Any) -> Any:
-    if kind.endswith("[]"):
-        return [_normalize(kind[:-2], item) for item in value]
-    if kind == "address":
-        return Address(bytes.fromhex(value[2:]))
-    return value
 
 
 def sign_double_vote(

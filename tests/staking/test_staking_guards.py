@@ -25,9 +25,7 @@ from staking_helpers import (
 from openledger.genesis.load import with_precompile_code
 from openledger.genesis.model import ETHER, STAKING_ADDRESS, Account
 from openledger.genesis.types import Address
-from openledger.state.calls import (
-    decode_revert_reason,
-)
+from openledger.state.calls import decode_revert_reason
 
 REPO = Path(__file__).resolve().parents[2]
 CALLER = Address(bytes.fromhex("00000000000000000000000000000000000c0de1"))

@@ -22,9 +22,7 @@ from openledger.consensus.staking_rewards import compute_power_acc, get_pending_
 from openledger.genesis.model import ETHER, STAKING_ADDRESS
 from openledger.genesis.types import Address
 from openledger.node.chainspec import build_genesis
-from openledger.state.execute import (
-    import_block,
-)
+from openledger.state.execute import import_block
 from openledger.state.fork import BlockInputs
 
 V0, V1, V2, V3 = VALIDATORS

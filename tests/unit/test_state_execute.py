@@ -37,11 +37,7 @@ from openledger.state.calls import (
     run_call,
 )
 from openledger.state.errors import InvalidBlock, InvalidTransaction
-from openledger.state.execute import (
-    AccountOverride,
-    compute_next_base_fee,
-    import_block,
-)
+from openledger.state.execute import AccountOverride, compute_next_base_fee, import_block
 from openledger.state.fork import BlockInputs
 from openledger.state.transactions import check_transaction
 

@@ -18,10 +18,7 @@ from openledger.genesis.dev import DevKey, derive_dev_keys, make_dev_genesis
 from openledger.genesis.load import with_precompile_code
 from openledger.genesis.model import GWEI, Account, Genesis
 from openledger.genesis.types import Address, ChainId
-from openledger.state.execute import (
-    BlockBuilder,
-    Chain,
-)
+from openledger.state.execute import BlockBuilder, Chain
 from openledger.state.fork import BlockInputs, OpenLedgerVM, make_vm_class
 from openledger.state.store import ChainStore, ExecutedBlock
 from openledger.state.transactions import decode_transaction
