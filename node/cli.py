@@ -33,6 +33,7 @@ from openledger.genesis.keystore import (
 )
 from openledger.genesis.load import MAX_CHAIN_ID, load_genesis
 from openledger.node import devnet as devnet_lib
+from openledger.node.content_cli import add_content_commands
 from openledger.node.logs import LEVELS, setup_logging
 from openledger.node.service import (
     NetworkOptions,
@@ -229,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (devnet, init, *devnet_commands.choices.values()):
         if sub is not node_parser:
             sub.set_defaults(log_level="warn")
+    add_content_commands(commands)
     return parser
 
 
