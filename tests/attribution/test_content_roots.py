@@ -19,7 +19,7 @@ from openledger.attribution.content import (
 
 def reference_root(data: bytes) -> bytes:
     """The README's scheme, recursively: leaves, ordered pairs, zero padding, length bound in."""
-    chunks = [data[i : i + 1024] for i in range(0, len(data), 1024)]
+    chunks = [data[i : i + 256] for i in range(0, len(data), 256)]
 
     def empty(height: int) -> bytes:
         node = bytes(32)
@@ -42,7 +42,7 @@ def reference_root(data: bytes) -> bytes:
     return keccak(b"\x02" + len(data).to_bytes(32, "big") + tree)
 
 
-SIZES = (0, 1, 1023, 1024, 1025, 2048, 3000, 4096, 5 * 1024 + 7, 17 * 1024)
+SIZES = (0, 1, 255, 256, 257, 512, 700, 1024, 5 * 256 + 7, 17 * 256, 10_000)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -57,10 +57,20 @@ def test_known_vector_of_empty_content() -> None:
 
 
 def test_known_vector_of_two_chunks() -> None:
-    data = b"a" * 1024 + b"b"
-    left, right = keccak(b"\x00" + b"a" * 1024), keccak(b"\x00" + b"b")
+    data = b"a" * 256 + b"b"
+    left, right = keccak(b"\x00" + b"a" * 256), keccak(b"\x00" + b"b")
     tree = keccak(b"\x01" + left + right)
-    assert compute_content_root(data) == keccak(b"\x02" + (1025).to_bytes(32, "big") + tree)
+    assert compute_content_root(data) == keccak(b"\x02" + (257).to_bytes(32, "big") + tree)
+
+
+def test_known_vector_of_three_chunks_pads_with_the_empty_node() -> None:
+    data = b"a" * 256 + b"b" * 256 + b"c"
+    leaves = [keccak(b"\x00" + c) for c in (b"a" * 256, b"b" * 256, b"c")]
+    pad = bytes(32)  # EMPTY[0]: the missing fourth leaf
+    tree = keccak(
+        b"\x01" + keccak(b"\x01" + leaves[0] + leaves[1]) + keccak(b"\x01" + leaves[2] + pad)
+    )
+    assert compute_content_root(data) == keccak(b"\x02" + (513).to_bytes(32, "big") + tree)
 
 
 def test_length_is_bound_in() -> None:
@@ -81,11 +91,12 @@ def test_every_boundary_range_opens(size: int) -> None:
             assert open_range(root, size, start, end - start, proof) == data[start:end]
 
 
-def test_proof_of_one_byte_in_one_mebibyte_is_one_chunk_and_ten_hashes() -> None:
+def test_proof_of_one_byte_in_one_mebibyte_is_one_chunk_and_twelve_hashes() -> None:
     data = random.Random(1).randbytes(1 << 20)
-    assert compute_depth(len(data)) == 10
+    assert compute_depth(len(data)) == 12
     proof = build_range_proof(data, 500_000, 1)
-    assert len(proof.chunks) == 1 and len(proof.siblings) == 10
+    assert len(proof.chunks) == 1 and len(proof.siblings) == 12
+    assert proof.size_bytes() == 256 + 12 * 32 + 64
     assert (
         open_range(compute_content_root(data), len(data), 500_000, 1, proof)
         == data[500_000:500_001]
