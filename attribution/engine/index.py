@@ -112,24 +112,21 @@ class Segment:
         return best
 
     def _lower_bound(self, pattern: bytes) -> int:
-        text, suffixes, size = self.text, self.suffixes, len(pattern)
-        lo, hi = 0, len(suffixes)
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            start = int(suffixes[mid])
-            if text[start : start + size] < pattern:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        """The first suffix not below `pattern`."""
+        return self._bound(pattern, 0, upper=False)
 
     def _upper_bound(self, pattern: bytes, lo: int) -> int:
+        """The first suffix (from `lo`) above every suffix that starts with `pattern`."""
+        return self._bound(pattern, lo, upper=True)
+
+    def _bound(self, pattern: bytes, lo: int, upper: bool) -> int:
         text, suffixes, size = self.text, self.suffixes, len(pattern)
         hi = len(suffixes)
         while lo < hi:
             mid = (lo + hi) >> 1
             start = int(suffixes[mid])
-            if text[start : start + size] <= pattern:
+            prefix = text[start : start + size]
+            if prefix < pattern or (upper and prefix == pattern):
                 lo = mid + 1
             else:
                 hi = mid
