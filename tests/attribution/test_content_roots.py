@@ -6,6 +6,7 @@ import random
 import pytest
 from eth_hash.auto import keccak
 
+from openledger.attribution import content
 from openledger.attribution.content import (
     CHUNK_SIZE,
     ContentProofError,
@@ -13,7 +14,9 @@ from openledger.attribution.content import (
     build_range_proof,
     compute_content_root,
     compute_depth,
+    count_proof_hashing,
     open_range,
+    verify_range_proof,
 )
 
 
@@ -156,3 +159,21 @@ def test_empty_range_and_empty_content_have_no_proof() -> None:
         build_range_proof(b"", 0, 1)
     with pytest.raises(ContentProofError):
         build_range_proof(b"abc", 1, 0)
+
+
+@pytest.mark.parametrize(("size", "start", "count"), [(1, 0, 1), (700, 0, 700), (700, 255, 2),
+                                                      (10_000, 3000, 900), (1 << 16, 70, 1)])  # fmt: skip
+def test_hashing_count_is_what_verification_hashes(
+    size: int, start: int, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = random.Random(size).randbytes(size)
+    root, proof = compute_content_root(data), build_range_proof(data, start, count)
+    hashed: list[int] = []
+
+    def counting(message: bytes) -> bytes:
+        hashed.append(-(-len(message) // 32))
+        return keccak(message)
+
+    monkeypatch.setattr(content, "keccak", counting)
+    verify_range_proof(root, size, proof)
+    assert count_proof_hashing(size, proof) == (len(hashed), sum(hashed))
