@@ -155,21 +155,23 @@ class SpanIndex:
         """Make the index hold exactly `contents`; returns the bytes newly indexed."""
         wanted = {content.contribution_id for content in contents}
         kept = [s for s in self.segments if set(s.ids) <= wanted]
-        for segment in self.segments:
-            if segment not in kept:
-                shutil.rmtree(segment.path)
+        dropped = [s for s in self.segments if s not in kept]
         held = {cid for segment in kept for cid in segment.ids}
         new = [content for content in contents if content.contribution_id not in held]
         if new:
             number = max((int(s.path.name[4:]) for s in self.segments), default=0) + 1
-            kept.append(Segment.build(self.path / f"seg-{number:06d}", new))
-        self.segments = kept
+            path = self.path / f"seg-{number:06d}"
+            if path.exists():  # left by an interrupted build: the manifest never named it
+                shutil.rmtree(path)
+            kept.append(Segment.build(path, new))
         self.path.mkdir(parents=True, exist_ok=True)
+        names = [segment.path.name for segment in kept]
         temporary = self.path / (MANIFEST + ".tmp")
-        temporary.write_text(
-            json.dumps({"format": FORMAT, "segments": [s.path.name for s in kept]})
-        )
-        temporary.replace(self.path / MANIFEST)
+        temporary.write_text(json.dumps({"format": FORMAT, "segments": names}))
+        temporary.replace(self.path / MANIFEST)  # the manifest switches first, then old files go
+        self.segments = kept
+        for segment in dropped:
+            shutil.rmtree(segment.path)
         return sum(len(content.data) for content in new)
 
     def longest_match(self, query: bytes) -> int:

@@ -29,8 +29,11 @@ class ContentDirectory:
         target = self.path / root.hex()
         if target.exists():
             return root
-        self.path.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path, prefix=".put-")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path, prefix=".put-")
+        except OSError as error:
+            raise ContentError(f"cannot store content in {self.path}: {error.strerror}") from None
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(data)

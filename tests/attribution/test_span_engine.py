@@ -17,7 +17,7 @@ from openledger.attribution.engine.evidence import (
     encode_evidence,
     group_spans,
 )
-from openledger.attribution.engine.index import Content, SpanIndex
+from openledger.attribution.engine.index import Content, IndexStoreError, SpanIndex
 from openledger.attribution.engine.store import ContentDirectory, ContentError
 from openledger.attribution.engine.trace import find_spans, overlap, trace
 from openledger.node.cli import main
@@ -202,6 +202,9 @@ def test_content_directory_checks_every_blob(tmp_path: Path) -> None:
         store.get(root, "contribution 7")
     with pytest.raises(ContentError, match=r"contribution 8: content 0x00.* is not in"):
         store.get(bytes(32), "contribution 8")
+    (tmp_path / "a-file").write_bytes(b"")
+    with pytest.raises(ContentError, match="cannot store content in"):
+        ContentDirectory(tmp_path / "a-file").put(b"data")
 
 
 def test_content_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -215,3 +218,15 @@ def test_content_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (tmp_path / "dir" / root[2:]).read_bytes() == b"x" * 3000
     assert main(["content", "root", str(tmp_path / "missing")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_an_interrupted_build_is_redone_and_a_broken_index_named(tmp_path: Path) -> None:
+    texts = {cid: prose(30) for cid in range(1, 5)}
+    index = build(tmp_path, {1: texts[1]})
+    (tmp_path / "index" / "seg-000002").mkdir()  # a build that stopped before the manifest
+    (tmp_path / "index" / "seg-000002" / "text.bin").write_bytes(b"half")
+    index.sync([Content(c, t.encode()) for c, t in texts.items()])
+    assert SpanIndex(tmp_path / "index").contribution_ids == {1, 2, 3, 4}
+    (tmp_path / "index" / "seg-000002" / "meta.npy").unlink()
+    with pytest.raises(IndexStoreError, match="is unreadable"):
+        SpanIndex(tmp_path / "index")
