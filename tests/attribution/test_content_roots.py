@@ -177,3 +177,16 @@ def test_hashing_count_is_what_verification_hashes(
     monkeypatch.setattr(content, "keccak", counting)
     verify_range_proof(root, size, proof)
     assert count_proof_hashing(size, proof) == (len(hashed), sum(hashed))
+
+
+@pytest.mark.parametrize(
+    ("data", "root"),
+    [
+        (b"", "b725f85eef4a0529eb196a4e20a12653bbd905f6228c68c6f9bc9ec72350d1ab"),
+        (b"hello", "93410836eef89f1860eecae96b13b6f8ceaa91d27b90ffb8d425088d88fa50b8"),
+        (bytes(range(256)) * 3, "0ebf7e821a7a75b9668add36abb83056a8700b5112578a98baa13d240383d3f9"),
+    ],
+)
+def test_the_readme_vectors(data: bytes, root: str) -> None:
+    assert reference_root(data).hex() == root
+    assert compute_content_root(data).hex() == root
