@@ -7,9 +7,11 @@ so a tool never uses bytes its chain record does not commit to.
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from openledger.attribution.content import compute_content_root
+from openledger.attribution.engine.index import Content
 from openledger.genesis.errors import OpenLedgerError
 
 
@@ -59,3 +61,10 @@ class ContentDirectory:
                 f"{what}: the blob {target} does not match its content root 0x{root.hex()}"
             )
         return data
+
+
+def read_contributions(
+    directory: ContentDirectory, contributions: Iterable[tuple[int, bytes]]
+) -> list[Content]:
+    """The checked bytes of each `(contribution id, content root)`, for `SpanIndex.sync`."""
+    return [Content(cid, directory.get(root, f"contribution {cid}")) for cid, root in contributions]

@@ -5,9 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import REPO
 
 
+@pytest.mark.slow  # a real process building a real index
 def test_the_attribution_benchmark_runs_and_finds_the_planted_copies(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     command = [sys.executable, str(REPO / "bench" / "attribution.py"), "--contributions", "120",

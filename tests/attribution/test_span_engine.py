@@ -18,7 +18,7 @@ from openledger.attribution.engine.evidence import (
     group_spans,
 )
 from openledger.attribution.engine.index import Content, IndexStoreError, SpanIndex
-from openledger.attribution.engine.store import ContentDirectory, ContentError
+from openledger.attribution.engine.store import ContentDirectory, ContentError, read_contributions
 from openledger.attribution.engine.trace import find_spans, overlap, trace
 from openledger.node.cli import main
 
@@ -230,3 +230,16 @@ def test_an_interrupted_build_is_redone_and_a_broken_index_named(tmp_path: Path)
     (tmp_path / "index" / "seg-000002" / "meta.npy").unlink()
     with pytest.raises(IndexStoreError, match="is unreadable"):
         SpanIndex(tmp_path / "index")
+
+
+def test_an_index_is_built_from_checked_blobs_only(tmp_path: Path) -> None:
+    store = ContentDirectory(tmp_path / "content")
+    roots = {cid: store.put(prose(40).encode()) for cid in (1, 2, 3)}
+    contents = read_contributions(store, sorted(roots.items()))
+    assert [c.contribution_id for c in contents] == [1, 2, 3]
+    (tmp_path / "content" / roots[2].hex()).write_bytes(b"tampered")
+    with pytest.raises(ContentError, match="contribution 2: the blob"):
+        read_contributions(store, sorted(roots.items()))
+    (tmp_path / "content" / roots[3].hex()).unlink()
+    with pytest.raises(ContentError, match="contribution 3: content"):
+        read_contributions(store, [(3, roots[3])])
