@@ -195,3 +195,53 @@ def test_a_challenge_with_a_wrong_path_is_rejected(record: list[Entry]) -> None:
             ROOT, LENGTH, forged, compute_content_root(data), len(data), 0, bad,
             build_range_proof(data, forged.contribution_start, 1),
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_honest_records_of_a_repetitive_corpus_survive_every_challenge(
+    tmp_path: Path, seed: int
+) -> None:
+    # four words only: spans overlap everywhere and many are boilerplate
+    rng = random.Random(seed)
+    words = [f"k{n}" for n in range(4)]
+    common = ["q1", "q2", "q3", "q4"]  # held by every contribution: boilerplate
+
+    def text(count: int) -> bytes:
+        chosen = rng.choices(words, k=count)
+        at = rng.randrange(count)
+        return " ".join([*chosen[:at], *common, *chosen[at:]]).encode()
+
+    data = {cid: text(40) for cid in (1, 2, 4, 5, 7, 9)}
+    output = text(50)
+    params = SpanParams(min_span_bytes=8, max_occurrences=2, omission_bytes=8)
+    index = SpanIndex(tmp_path / "index")
+    index.sync([Content(cid, blob) for cid, blob in data.items()])
+    entries = list(trace(index, output, params).entries)
+    root, length = compute_content_root(output), len(output)
+    roots = {cid: compute_content_root(blob) for cid, blob in data.items()}
+    credited = [i for i, e in enumerate(entries)
+                if sum(x.output_start == e.output_start for x in entries) == 1]  # fmt: skip
+    assert credited and len(credited) < len(entries)  # both kinds of span
+    for position in credited:
+        entry = entries[position]
+        piece = output[entry.output_start : entry.output_start + entry.length]
+        for cid in (c for c in data if c < entry.contribution_id):
+            for at in occurrences(piece, data[cid]):
+                with pytest.raises(ChallengeRejected):
+                    verify_earlier(root, length, entries, position, cid, roots[cid],
+                                   len(data[cid]), at,
+                                   build_range_proof(output, entry.output_start, entry.length),
+                                   build_range_proof(data[cid], at, entry.length))  # fmt: skip
+    starts, ends = word_bounds(output)
+    tried = 0
+    for a in starts:
+        for b in (b for b in ends if b - a >= params.omission_bytes):
+            lo, hi = max(a - 1, 0), min(b + 1, length)
+            for cid, blob in data.items():
+                for at in occurrences(output[a:b], blob):
+                    tried += 1
+                    with pytest.raises(ChallengeRejected):
+                        verify_omission(root, length, entries, params, a, b - a, roots[cid],
+                                        len(blob), at, build_range_proof(output, lo, hi - lo),
+                                        build_range_proof(blob, at, b - a))  # fmt: skip
+    assert tried > 20
