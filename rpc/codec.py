@@ -5,10 +5,18 @@ never `0x0539`), data as even-length lower-case hex, addresses in lower case (Me
 log addresses as lower-case strings). Input is parsed strictly, and every parser raises
 `ValueError` with a short phrase that the dispatcher turns into an invalid-params error naming
 the parameter.
+
+JSON text itself goes through orjson both ways: it refuses nesting deeper than 1024 levels (the
+standard library's C decoder recurses on the C stack, and py-evm's py_ecc raises the recursion
+limit so far that a deep body crashes the process instead of raising), refuses NaN and the
+infinities, and is faster.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
@@ -33,6 +41,19 @@ def address(value: bytes) -> str:
 def word(value: int) -> str:
     """An integer as a 32-byte hex word (storage values, topics)."""
     return "0x" + value.to_bytes(32, "big").hex()
+
+
+def decode_json(text: bytes | str) -> Any:
+    """Parse JSON text; raises ValueError (orjson.JSONDecodeError) when it is not valid JSON."""
+    return orjson.loads(text)
+
+
+def encode_json(value: Any) -> str:
+    """JSON text of a response; integers beyond 64 bits, which orjson refuses, go through json."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, allow_nan=False)
 
 
 # --- parsing ------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ response. Batches are bounded and answered as an array in request order.
 """
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openledger.genesis.errors import OpenLedgerError
+from openledger.rpc.codec import decode_json
 from openledger.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_INPUT,
@@ -114,8 +114,8 @@ class Dispatcher:
     async def handle_payload(self, body: bytes | str, context: RequestContext) -> Any:
         """The JSON response to a raw payload, or None when nothing is to be sent back."""
         try:
-            payload = json.loads(body, parse_constant=_refuse_constant)
-        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, _refuse_constant
+            payload = decode_json(body)
+        except ValueError as error:  # JSONDecodeError: bad syntax, bad UTF-8, too deep, NaN
             return _error_response(None, RpcError(PARSE_ERROR, f"parse error: {error}"))
         if isinstance(payload, list):
             if not payload:
@@ -229,12 +229,6 @@ def _parse_params(method: Method, raw: Any) -> list[Any]:
         except ValueError as error:
             raise InvalidParams(index, param.name, str(error)) from None
     return arguments
-
-
-def _refuse_constant(name: str) -> Any:
-    # Python reads NaN and Infinity, which JSON does not have; an id of NaN would be echoed into
-    # a response no JSON parser accepts.
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _error_response(request_id: Any, error: RpcError) -> dict[str, Any]:

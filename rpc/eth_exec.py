@@ -6,7 +6,6 @@ state. A revert is answered as geth does: code 3, "execution reverted: <reason>"
 data in `data`, which is where ethers and web3.py look for it.
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from openledger.rpc.codec import (
     UINT64_MAX,
     BlockId,
     data,
+    decode_json,
     parse_address,
     parse_block_id,
     parse_data,
@@ -397,8 +397,8 @@ async def personal_sign(ctx: RequestContext, message: bytes, account: bytes) -> 
 def _typed_data(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
+            value = decode_json(value)
+        except ValueError as error:
             raise ValueError(f"typed data is not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise ValueError("expected an EIP-712 typed data object")

@@ -14,7 +14,6 @@ without bound.
 import asyncio
 import contextlib
 import ipaddress
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from aiohttp import WSMsgType, web
 
 from openledger.rpc import dev, eth_exec, eth_read, filters, logs, misc, ol
 from openledger.rpc.api import NodeAPI
+from openledger.rpc.codec import encode_json
 from openledger.rpc.dispatch import Dispatcher, MethodTable, RequestContext, RequestObserver
 from openledger.rpc.errors import INVALID_REQUEST
 from openledger.rpc.fees import FeeOracle
@@ -157,7 +157,7 @@ class RpcServer:
         result = await self.dispatcher.handle_payload(body, context)
         if result is None:
             return web.Response(status=200)
-        return web.Response(text=json.dumps(result), content_type="application/json")
+        return web.Response(text=encode_json(result), content_type="application/json")
 
     async def _handle_get(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket" and self.config.websocket:
@@ -281,7 +281,7 @@ class WsConnection:
         """Send queued messages in order until the socket closes."""
         while not self.socket.closed:
             message = await self._queue.get()
-            await self.socket.send_str(json.dumps(message))
+            await self.socket.send_str(encode_json(message))
 
     async def close(self) -> None:
         """Close the socket."""
