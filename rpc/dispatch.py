@@ -9,6 +9,7 @@ response. Batches are bounded and answered as an array in request order.
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -146,11 +147,15 @@ class Dispatcher:
         is_notification = request_id is _MISSING
         if is_notification:
             request_id = None
-        elif not isinstance(request_id, str | int | float | type(None)) or isinstance(
-            request_id, bool
+        elif (
+            not isinstance(request_id, str | int | float | type(None))
+            or isinstance(request_id, bool)
+            or (isinstance(request_id, float) and not math.isfinite(request_id))
         ):
+            # An infinite id (1e400 in a decoder that allows it) would be echoed as Infinity,
+            # which is no JSON: refuse it and answer with id null (JSON-RPC 2.0, section 5).
             return _error_response(
-                None, RpcError(INVALID_REQUEST, "id must be a string, number or null")
+                None, RpcError(INVALID_REQUEST, "id must be a string, finite number or null")
             )
         started = time.perf_counter()
         name = request.get("method")

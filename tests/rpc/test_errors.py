@@ -8,11 +8,14 @@
 - reverts: code 3, "execution reverted: <reason>", and the revert data in `data`.
 """
 
+import math
 import re
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pytest
 import rlp
 from eth_abi import encode as abi_encode
@@ -36,6 +39,9 @@ from rpc_tools import (
     transact,
     transfer_data,
 )
+
+from openledger.rpc import misc
+from openledger.rpc.dispatch import Dispatcher, RequestContext
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -65,6 +71,27 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
 
 
 # --- the envelope ----------------------------------------------------------------------------------
+
+
+def test_response_to_an_infinite_id_is_strict_json(chain: Chain) -> None:
+    request = urllib.request.Request(
+        chain.url, data=b'{"jsonrpc":"2.0","id":1e400,"method":"eth_chainId"}', method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        response = orjson.loads(answer.read())  # refuses Infinity and NaN, as browsers do
+    assert response["id"] is None
+    assert response["error"]["code"] in (-32700, -32600)
+
+
+async def test_a_non_finite_id_decoded_by_a_caller_is_an_invalid_request() -> None:
+    dispatcher = Dispatcher([misc.methods])
+    for request_id in (math.inf, -math.inf, math.nan):
+        request = {"jsonrpc": "2.0", "id": request_id, "method": "web3_clientVersion"}
+        response = await dispatcher.handle_request(request, RequestContext(api=None))
+        assert response is not None
+        assert response["id"] is None
+        assert response["error"]["code"] == -32600
 
 
 @pytest.mark.parametrize(
