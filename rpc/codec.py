@@ -13,6 +13,7 @@ infinities, and is faster.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,19 +60,17 @@ def encode_json(value: Any) -> str:
 # --- parsing ------------------------------------------------------------------------------------
 
 
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
+
+
 def parse_quantity(value: Any, maximum: int = UINT256_MAX) -> int:
-    """A hex quantity. Leading zeros are tolerated, as geth's clients send them."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(f"expected a hex string, got {_kind(value)}")
-    if not value.startswith(("0x", "0X")):
-        raise ValueError("hex string without 0x prefix")
-    digits = value[2:]
+    """A hex quantity: `0x` and hex digits only (no sign, `_` or spaces, which `int(_, 16)`
+    would take). Leading zeros are tolerated: geth refuses them, but Hardhat, Anvil and older
+    clients accept them and some tools send them, and the value is unambiguous."""
+    digits = _hex_digits(value)
     if not digits:
         raise ValueError('hex string "0x" has no digits')
-    try:
-        number = int(digits, 16)
-    except ValueError:
-        raise ValueError(f"invalid hex string {_clip(value)}") from None
+    number = int(digits, 16)
     if number > maximum:
         raise ValueError(f"hex number {_clip(value)} is larger than {maximum.bit_length()} bits")
     return number
@@ -85,10 +84,7 @@ def parse_data(value: Any, *, max_length: int | None = None) -> bytes:
         raise ValueError("hex string without 0x prefix")
     if len(value) % 2:
         raise ValueError("hex string of odd length")
-    try:
-        raw = bytes.fromhex(value[2:])
-    except ValueError:
-        raise ValueError(f"invalid hex string {_clip(value)}") from None
+    raw = bytes.fromhex(_hex_digits(value))  # bytes.fromhex alone would skip spaces
     if max_length is not None and len(raw) > max_length:
         raise ValueError(f"hex data is {len(raw)} bytes, at most {max_length} allowed")
     return raw
@@ -116,15 +112,22 @@ def parse_hash(value: Any) -> bytes:
 
 def parse_slot(value: Any) -> int:
     """A storage slot: up to 32 bytes of hex, leading zeros allowed."""
-    if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise ValueError("hex string without 0x prefix")
-    digits = value[2:]
+    digits = _hex_digits(value)
     if len(digits) > 64:
         raise ValueError("storage slot is longer than 32 bytes")
-    try:
-        return int(digits or "0", 16)
-    except ValueError:
-        raise ValueError(f"invalid hex string {_clip(value)}") from None
+    return int(digits or "0", 16)
+
+
+def _hex_digits(value: Any) -> str:
+    """The digits after `0x`, each a hex digit."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError(f"expected a hex string, got {_kind(value)}")
+    if not value.startswith(("0x", "0X")):
+        raise ValueError("hex string without 0x prefix")
+    digits = value[2:]
+    if not _HEX_DIGITS.fullmatch(digits):
+        raise ValueError(f"invalid hex string {_clip(value)}")
+    return digits
 
 
 def parse_bool(value: Any) -> bool:

@@ -402,6 +402,24 @@ def _typed_data(value: Any) -> dict[str, Any]:
             raise ValueError(f"typed data is not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise ValueError("expected an EIP-712 typed data object")
+    # eth_account trusts the shape and fails deep inside (AttributeError, IndexError) otherwise.
+    types = value.get("types")
+    if not isinstance(types, dict) or not all(
+        isinstance(fields, list)
+        and all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("type"), str)
+            for entry in fields
+        )
+        for fields in types.values()
+    ):
+        raise ValueError("types must be an object of arrays of {name, type} strings")
+    if not isinstance(value.get("primaryType"), str):
+        raise ValueError("primaryType must be a string")
+    for part in ("domain", "message"):
+        if not isinstance(value.get(part), dict):
+            raise ValueError(f"{part} must be an object")
     return value
 
 
@@ -412,6 +430,6 @@ async def sign_typed_data(ctx: RequestContext, account: bytes, typed: dict[str, 
     key = _dev_key(ctx, account)
     try:
         message = encode_typed_data(full_message=typed)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
         raise RpcError(-32602, f"invalid argument 1 (typedData): {error}") from None
     return data(bytes(Account.sign_message(message, key).signature))
