@@ -138,10 +138,10 @@ class DevProducer:
             await self._wait(self._next_tick)
             while self._requests:
                 request = self._requests.popleft()
-                if isinstance(request, _RevertRequest):
-                    await self._revert(request)
-                    continue
                 try:
+                    if isinstance(request, _RevertRequest):
+                        await self._revert(request)
+                        continue
                     headers = [
                         await self._produce(
                             request.timestamp if i == 0 else None, request.overrides
@@ -149,9 +149,13 @@ class DevProducer:
                         for i in range(request.count)
                     ]
                 except Exception as error:
+                    # A request's failure is its caller's error (-32603 at the RPC), never the
+                    # node's: raising here would leave the task group and stop the node. A
+                    # failed build or commit writes nothing (each commit is one batch).
+                    log.exception("a dev request failed in the block producer")
                     if not request.done.done():
                         request.done.set_exception(error)
-                    raise
+                    continue
                 if not request.done.done():
                     request.done.set_result(headers)
             if self._next_tick is not None and self.clock() >= self._next_tick:
