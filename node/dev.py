@@ -40,6 +40,12 @@ from openledger.state.execute import AccountOverride, StateOverrides
 log = logging.getLogger("openledger.dev")
 
 GENESIS_FILE = "genesis.json"
+MAX_TIMESTAMP = 2**64 - 1
+"""A header's timestamp is a 64-bit number."""
+
+
+class TimestampOutOfRange(OpenLedgerError):
+    """A clock change would date blocks beyond what a header holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +279,14 @@ class DevProducer:
         self._next_timestamp = timestamp
 
     def increase_time(self, seconds: int) -> int:
-        """Move the chain's clock forward; returns the total offset in seconds."""
+        """Move the chain's clock forward; returns the total offset in seconds. Refuses an offset
+        that would date blocks beyond a header's 64-bit timestamp (no block could be mined)."""
+        latest = max(int(self.clock()) + self._time_offset, self.chain.store.head.timestamp)
+        if latest + seconds >= MAX_TIMESTAMP:
+            raise TimestampOutOfRange(
+                f"{seconds} s more would date blocks beyond {MAX_TIMESTAMP}, the largest "
+                "timestamp a block header holds"
+            )
         self._time_offset += seconds
         return self._time_offset
 

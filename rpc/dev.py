@@ -7,6 +7,7 @@ so that nobody can mine or warp time on a real network through its RPC port.
 
 from typing import Any
 
+from openledger.genesis.errors import OpenLedgerError
 from openledger.genesis.types import Address, Wei
 from openledger.rpc.codec import (
     UINT64_MAX,
@@ -42,8 +43,8 @@ def dev(ctx: RequestContext) -> Any:
 
 def _number(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError("must not be negative")
+        if not 0 <= value <= UINT64_MAX:
+            raise ValueError(f"must be between 0 and {UINT64_MAX}")
         return value
     return parse_quantity(value, UINT64_MAX)
 
@@ -67,6 +68,10 @@ async def mine_many(ctx: RequestContext, count: int, interval: int | None) -> No
     if interval is None:
         await controls.mine(count, None)
         return
+    if ctx.api.store.head.timestamp + count * max(1, interval) > UINT64_MAX:
+        raise RpcError(
+            -32602, f"invalid argument 1 (interval): blocks would be dated beyond {UINT64_MAX}"
+        )
     for _ in range(count):
         timestamp = ctx.api.store.head.timestamp + max(1, interval)
         await controls.mine(1, timestamp)
@@ -74,7 +79,10 @@ async def mine_many(ctx: RequestContext, count: int, interval: int | None) -> No
 
 @methods.method("evm_increaseTime", params=(Param("seconds", _number),))
 async def increase_time(ctx: RequestContext, seconds: int) -> str:
-    return quantity(dev(ctx).increase_time(seconds))
+    try:
+        return quantity(dev(ctx).increase_time(seconds))
+    except OpenLedgerError as error:
+        raise RpcError(-32602, f"invalid argument 0 (seconds): {error}") from None
 
 
 @methods.method("evm_setNextBlockTimestamp", params=(Param("timestamp", _number),))

@@ -79,3 +79,26 @@ def test_a_failure_inside_the_writer_fails_only_that_request(dev_node: ThreadedN
     _serving(dev_node)
     assert call(dev_node.url, "anvil_setBalance", [ACCOUNT, "0x2a"]) is True
     assert call(dev_node.url, "eth_getBalance", [ACCOUNT, "latest"]) == "0x2a"
+
+
+def test_time_travel_stops_at_the_largest_header_timestamp(dev_node: ThreadedNode) -> None:
+    url = dev_node.url
+    for _ in range(2):
+        error = error_of(url, "evm_increaseTime", ["0xffffffffffffffff"])
+        assert error["code"] == -32602, error
+        assert "invalid argument 0 (seconds)" in error["message"]
+    assert int(call(url, "evm_increaseTime", [2**62]), 16) == 2**62
+    error = error_of(url, "evm_increaseTime", [2**62 * 3])
+    assert error["code"] == -32602, error
+    for method, params, named in (
+        ("evm_setNextBlockTimestamp", [2**64], "0 (timestamp)"),
+        ("evm_mine", [2**70], "0 (timestamp)"),
+        ("anvil_mine", ["0x2", "0xffffffffffffffff"], "1 (interval)"),
+    ):
+        error = error_of(url, method, params)
+        assert error["code"] == -32602, (method, error)
+        assert f"invalid argument {named}" in error["message"]
+    call(url, "evm_mine")
+    mined = int(call(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    assert 2**62 < mined < 2**64
+    _serving(dev_node)
