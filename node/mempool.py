@@ -27,6 +27,7 @@ from eth.abc import SignedTransactionAPI
 
 from openledger.genesis.types import Address, Gas, Hash32, Wei
 from openledger.state.errors import InvalidTransaction
+from openledger.state.fork import is_eoa_code
 from openledger.state.transactions import compute_effective_tip, compute_upfront_cost
 
 
@@ -36,6 +37,8 @@ class AccountReader(Protocol):
     def get_nonce(self, address: Address) -> int: ...
 
     def get_balance(self, address: Address) -> int: ...
+
+    def get_code(self, address: Address) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,11 @@ class Mempool:
                 "nonce too high",
                 f"next nonce {account_nonce}, tx nonce {nonce}, at most "
                 f"{self.limits.max_nonce_gap} ahead",
+            )
+        code = state.get_code(sender)
+        if not is_eoa_code(code):
+            raise InvalidTransaction(
+                "sender not an eoa", f"address 0x{sender.hex()}, len(code): {len(code)}"
             )
         if transaction.max_fee_per_gas < base_fee:
             raise InvalidTransaction(

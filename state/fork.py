@@ -11,10 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, StateAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, SignedTransactionAPI, StateAPI
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PRAGUE_PRECOMPILES, PragueComputation
+from eth.vm.forks.prague.constants import DELEGATION_DESIGNATION_PREFIX
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.spoof import SpoofTransaction
+from eth_utils import ValidationError
 
 from openledger.genesis.types import Address
 
@@ -67,10 +70,28 @@ class OpenLedgerComputation(PragueComputation):
     """Prague computation; `make_vm_class` sets the precompiles of the chain."""
 
 
+def is_eoa_code(code: bytes) -> bool:
+    """Whether an account with this code may send transactions (EIP-3607): no code, or an
+    EIP-7702 delegation (`0xef0100` and an address), which leaves the account an EOA."""
+    return not code or code.startswith(DELEGATION_DESIGNATION_PREFIX)
+
+
 class OpenLedgerState(PragueState):
-    """Prague state running `OpenLedgerComputation`."""
+    """Prague state running `OpenLedgerComputation`, refusing senders with code (EIP-3607), which
+    py-evm 0.12.1b1 does not check."""
 
     computation_class = OpenLedgerComputation
+
+    def validate_transaction(self, transaction: SignedTransactionAPI) -> None:
+        super().validate_transaction(transaction)
+        # eth_call and eth_estimateGas may call "from" a contract, as geth's SkipFromEOACheck.
+        if isinstance(transaction, SpoofTransaction):
+            return
+        code = self.get_code(transaction.sender)
+        if not is_eoa_code(code):
+            raise ValidationError(
+                f"sender not an eoa: address 0x{transaction.sender.hex()}, len(code): {len(code)}"
+            )
 
 
 class OpenLedgerVM(PragueVM):

@@ -23,16 +23,20 @@ COST = 21_000 * 2 * GWEI  # upfront cost of a default transaction (gas at a 2 gw
 
 @dataclass
 class FakeAccounts:
-    """The head state as the pool sees it: nonces and balances."""
+    """The head state as the pool sees it: nonces, balances and code."""
 
     nonces: dict[Address, int] = field(default_factory=dict)
     balances: dict[Address, int] = field(default_factory=dict)
+    codes: dict[Address, bytes] = field(default_factory=dict)
 
     def get_nonce(self, address: Address) -> int:
         return self.nonces.get(address, 0)
 
     def get_balance(self, address: Address) -> int:
         return self.balances.get(address, ETHER)
+
+    def get_code(self, address: Address) -> bytes:
+        return self.codes.get(address, b"")
 
 
 def add(
