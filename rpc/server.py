@@ -64,6 +64,13 @@ class RpcConfig:
     """Most concurrent WebSocket connections."""
     ws_queue_size: int = 10_000
     """Notifications buffered per WebSocket before a slow reader is dropped."""
+    max_connections: int = 512
+    """Most open TCP connections (HTTP and WebSocket); more are closed as they arrive."""
+    idle_timeout: float = 15.0
+    """Seconds a connection may stay without a complete request header (idle keep-alive
+    connections included) before it is closed."""
+    body_timeout: float = 30.0
+    """Seconds a client has to send a request body once its header arrived."""
 
 
 class RpcServer:
@@ -108,8 +115,19 @@ class RpcServer:
 
     async def run(self) -> None:
         """Serve until cancelled; close every connection on the way out."""
-        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        # aiohttp arms its keep-alive timer when a connection opens and re-arms it after each
+        # response, and closes the connection if no whole request header arrived by then: a
+        # client sending half a header cannot hold a connection longer than `idle_timeout`.
+        runner = web.AppRunner(
+            self.make_app(),
+            access_log=None,
+            handle_signals=False,
+            keepalive_timeout=self.config.idle_timeout,
+            # After an early answer (408, 413) aiohttp reads what is left of a body this long.
+            lingering_time=min(10.0, self.config.idle_timeout),
+        )
         await runner.setup()
+        self._bound_connections(runner)
         try:
             self._site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
             await self._site.start()
@@ -120,6 +138,22 @@ class RpcServer:
             for connection in list(self._connections):
                 await connection.close()
             await runner.cleanup()
+
+    def _bound_connections(self, runner: web.AppRunner) -> None:
+        """Close connections beyond `max_connections` as they are accepted (aiohttp has no such
+        setting), so that sockets, buffers and handler tasks stay bounded."""
+        server = runner.server
+        assert server is not None
+        accept = server.connection_made
+
+        def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+            accept(handler, transport)
+            if len(server.connections) > self.config.max_connections:
+                log.debug("refusing a connection beyond %d", self.config.max_connections)
+                handler.force_close()
+                transport.abort()
+
+        server.connection_made = connection_made  # type: ignore[method-assign]
 
     # --- HTTP -----------------------------------------------------------------------------------
 
@@ -152,7 +186,15 @@ class RpcServer:
             return _json_error(
                 413, INVALID_REQUEST, f"request body larger than {self.config.max_body_bytes} bytes"
             )
-        body = await request.read()
+        try:
+            body = await asyncio.wait_for(request.read(), self.config.body_timeout)
+        except TimeoutError:
+            log.debug("closing a connection whose request body did not arrive in time")
+            return _json_error(408, INVALID_REQUEST, "request body timed out", close=True)
+        except ConnectionError:
+            # The client went away mid-request: nothing to answer, and nothing wrong here.
+            log.debug("a client disconnected before sending its whole request")
+            return web.Response(status=400)
         context = RequestContext(self.api, self.services)
         result = await self.dispatcher.handle_payload(body, context)
         if result is None:
@@ -288,6 +330,9 @@ class WsConnection:
         await self.socket.close()
 
 
-def _json_error(status: int, code: int, message: str) -> web.Response:
+def _json_error(status: int, code: int, message: str, *, close: bool = False) -> web.Response:
     body = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
-    return web.json_response(body, status=status)
+    response = web.json_response(body, status=status)
+    if close:
+        response.force_close()
+    return response
