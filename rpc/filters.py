@@ -27,6 +27,14 @@ FILTER_TIMEOUT_SECONDS = 300.0
 MAX_FILTERS = 1000
 MAX_BUFFERED = 10_000
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
+MAX_SUBSCRIPTIONS = 1000
+"""Subscriptions across all connections: with `MAX_HELD_*` this bounds their memory (about 20 KB
+each at most), which per-connection counts alone did not (256 connections of 100 subscriptions
+of 4,000 topics each came to gigabytes)."""
+MAX_HELD_ADDRESSES = 128
+"""Addresses of a log filter or subscription that the node keeps (`eth_getLogs` takes more)."""
+MAX_HELD_TOPICS = 128
+"""Topic alternatives, over all positions, of a kept log filter or subscription."""
 
 methods = MethodTable()
 
@@ -153,7 +161,24 @@ def _filter_id(value: Any) -> str:
 FILTER_ID = Param("filterId", _filter_id)
 
 
-@methods.method("eth_newFilter", params=(Param("filter", parse_log_filter),))
+def _parse_held_filter(value: Any) -> LogFilter:
+    """A log filter the node keeps (polling filter or subscription): smaller than a query's."""
+    criteria = parse_log_filter(value)
+    if len(criteria.addresses) > MAX_HELD_ADDRESSES:
+        raise ValueError(
+            f"at most {MAX_HELD_ADDRESSES} addresses in a filter or subscription "
+            f"(got {len(criteria.addresses)}); use eth_getLogs or several filters"
+        )
+    topics = sum(len(position) for position in criteria.topics if position is not None)
+    if topics > MAX_HELD_TOPICS:
+        raise ValueError(
+            f"at most {MAX_HELD_TOPICS} topics in all positions of a filter or subscription "
+            f"(got {topics}); use eth_getLogs or several filters"
+        )
+    return criteria
+
+
+@methods.method("eth_newFilter", params=(Param("filter", _parse_held_filter),))
 async def new_filter(ctx: RequestContext, criteria: LogFilter) -> str:
     filters = manager(ctx)
     if criteria.block_hash is not None:
@@ -205,7 +230,7 @@ def _subscription_kind(value: Any) -> str:
 
 @methods.method("eth_subscribe", params=(
     Param("subscriptionName", _subscription_kind),
-    Param("filter", parse_log_filter, default=LogFilter()),
+    Param("filter", _parse_held_filter, default=LogFilter()),
 ))  # fmt: skip
 async def subscribe(ctx: RequestContext, kind: str, criteria: LogFilter) -> str:
     connection = ctx.connection
@@ -214,6 +239,11 @@ async def subscribe(ctx: RequestContext, kind: str, criteria: LogFilter) -> str:
     if len(connection.subscriptions) >= MAX_SUBSCRIPTIONS_PER_CONNECTION:
         raise RpcError(
             LIMIT_EXCEEDED, f"too many subscriptions (limit {MAX_SUBSCRIPTIONS_PER_CONNECTION})"
+        )
+    if len(manager(ctx).subscriptions) >= MAX_SUBSCRIPTIONS:
+        raise RpcError(
+            LIMIT_EXCEEDED,
+            f"too many subscriptions on this node (limit {MAX_SUBSCRIPTIONS}); try again later",
         )
     subscription_id = quantity(secrets.randbits(128))
 

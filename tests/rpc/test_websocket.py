@@ -24,6 +24,8 @@ from rpc_tools import (
     transfer_data,
 )
 
+from openledger.rpc import filters
+
 pytestmark = pytest.mark.timeout(60)
 
 MESSAGE_TIMEOUT = 10
@@ -195,3 +197,51 @@ def test_subscribe_over_http_says_a_websocket_is_needed(dev_node: ThreadedNode) 
     response = rpc(dev_node.url, "eth_subscribe", ["newHeads"])
     assert "result" not in response
     assert "WebSocket" in response["error"]["message"]
+
+
+def _topics(count: int) -> list[str]:
+    return ["0x" + index.to_bytes(32, "big").hex() for index in range(count)]
+
+
+async def test_kept_log_filters_are_bounded_in_size(ws: WsClient, dev_node: ThreadedNode) -> None:
+    # 4 positions of 1,000 topics cost ~350 KB per subscription; kept filters take 128 in all.
+    too_many_topics = {"topics": [_topics(100), _topics(29)]}
+    too_many_addresses = {"address": ["0x" + i.to_bytes(20, "big").hex() for i in range(129)]}
+    for criteria, problem in (
+        (too_many_topics, "at most 128 topics"),
+        (too_many_addresses, "at most 128 addresses"),
+    ):
+        error = (await ws.call("eth_subscribe", ["logs", criteria]))["error"]
+        assert error["code"] == -32602, error
+        assert "invalid argument 1 (filter)" in error["message"]
+        assert problem in error["message"]
+        error = rpc(dev_node.url, "eth_newFilter", [criteria])["error"]
+        assert error["code"] == -32602, error
+        assert problem in error["message"]
+    assert await ws.subscribe("logs", {"topics": [_topics(32)] * 4})
+    # A one-shot query is not kept, and takes geth's limits.
+    assert rpc(dev_node.url, "eth_getLogs", [{"topics": [_topics(1000)] * 4}])["result"] == []
+
+
+async def test_subscriptions_are_bounded_across_connections(
+    ws: WsClient, dev_node: ThreadedNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filters, "MAX_SUBSCRIPTIONS", 3)
+    await ws.subscribe("newHeads")
+    await ws.subscribe("newHeads")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(dev_node.ws_url) as socket,
+    ):
+        other = WsClient(socket)
+        await other.subscribe("newHeads")
+        error = (await other.call("eth_subscribe", ["newHeads"]))["error"]
+        assert error["code"] == -32005, error
+        assert "too many subscriptions on this node (limit 3)" in error["message"]
+    # Closing a connection gives its subscriptions back.
+    for _ in range(50):
+        if (await ws.call("eth_subscribe", ["newHeads"])).get("result"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the closed connection's subscription was not released")
