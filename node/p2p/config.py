@@ -34,6 +34,13 @@ class TransportConfig:
     """Inbound connections that may be in their handshake at once; more are closed at once."""
     close_grace: float = 1.0
     """Seconds a closing session may spend flushing its goodbye before the socket is aborted."""
+    max_inbound_bytes: int = 64 * 1024 * 1024
+    """Bytes of frame bodies being received from all peers together; a frame that finds no room
+    within `frame_timeout` closes its session (see `budget.py`)."""
+    frame_timeout: float = 20.0
+    """Seconds a peer has to send a frame's body once it declared the frame's length."""
+    misbehaviour_ban: float = 60.0
+    """Seconds a peer that sent a bad or stalled frame is refused (inbound and outbound)."""
 
     def __post_init__(self) -> None:
         if not MIN_FRAME_SIZE <= self.max_frame_size < 2**32:
@@ -42,6 +49,8 @@ class TransportConfig:
             )
         if self.max_queue_messages < 1 or self.max_queue_bytes < 1:
             raise ValueError("the outbound queue bounds must be positive")
+        if self.max_inbound_bytes < 1 or self.misbehaviour_ban < 0:
+            raise ValueError("max_inbound_bytes must be positive and misbehaviour_ban not negative")
         if self.max_pending_handshakes < 1:
             raise ValueError("max_pending_handshakes must be positive")
         positive_timers = {
@@ -50,6 +59,7 @@ class TransportConfig:
             "peer_timeout": self.peer_timeout,
             "dial_backoff_initial": self.dial_backoff_initial,
             "close_grace": self.close_grace,
+            "frame_timeout": self.frame_timeout,
         }
         for name, seconds in positive_timers.items():
             if seconds <= 0:

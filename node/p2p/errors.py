@@ -70,6 +70,10 @@ class FrameError(P2PError):
     """A frame broke the framing rules; the connection must be closed."""
 
 
+class FrameTimeout(FrameError):
+    """A peer declared a frame and did not send its body in time."""
+
+
 class FrameTooLarge(FrameError):
     """A frame declared a length above the configured maximum."""
 

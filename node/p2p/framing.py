@@ -17,8 +17,10 @@ import struct
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from openledger.node.p2p.budget import InboundBudget, InboundBudgetExhausted
 from openledger.node.p2p.errors import (
     FrameAuthenticationError,
+    FrameTimeout,
     FrameTooLarge,
     MalformedFrame,
     MessageTooLarge,
@@ -121,15 +123,42 @@ class FrameOpener:
         return plaintext[0], plaintext[KIND_SIZE:]
 
 
-async def read_frame(reader: asyncio.StreamReader, opener: FrameOpener) -> tuple[int, bytes, int]:
+async def read_frame(
+    reader: asyncio.StreamReader,
+    opener: FrameOpener,
+    budget: InboundBudget | None = None,
+    body_timeout: float | None = None,
+) -> tuple[int, bytes, int]:
     """Reads one frame; returns `(kind, payload, bytes read from the wire)`.
 
     The header is checked before the body is read, so an oversized declaration fails at once.
+    With a `budget`, the body's size is reserved in it before the body is read (waiting at most
+    `body_timeout` for room, else `InboundBudgetExhausted`), and the body must then arrive within
+    `body_timeout` (else `FrameTimeout`: the peer declared a frame and stalled).
     Raises `asyncio.IncompleteReadError` if the stream ends, `FrameError` on a bad frame.
     """
     header = await reader.readexactly(HEADER_SIZE)
     length = opener.parse_header(header)
-    ciphertext = await reader.readexactly(length)
+    if budget is None:
+        ciphertext = await reader.readexactly(length)
+    else:
+        try:
+            async with asyncio.timeout(body_timeout):
+                await budget.reserve(length)
+        except TimeoutError:
+            raise InboundBudgetExhausted(
+                f"no room to receive a frame of {length} bytes: {budget.reserved} of "
+                f"{budget.limit} inbound bytes are in flight from all peers"
+            ) from None
+        try:
+            async with asyncio.timeout(body_timeout):
+                ciphertext = await reader.readexactly(length)
+        except TimeoutError:
+            raise FrameTimeout(
+                f"declared a frame of {length} bytes and did not send it in {body_timeout} s"
+            ) from None
+        finally:
+            budget.release(length)
     kind, payload = opener.open(header, ciphertext)
     return kind, payload, HEADER_SIZE + length
 

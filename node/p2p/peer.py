@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 
+from openledger.node.p2p.budget import InboundBudget, InboundBudgetExhausted
 from openledger.node.p2p.config import TransportConfig
 from openledger.node.p2p.errors import (
     FrameError,
@@ -58,12 +59,17 @@ class PeerConnection:
         writer: asyncio.StreamWriter,
         config: TransportConfig,
         on_message: OnMessage,
+        budget: InboundBudget | None = None,
     ) -> None:
+        """`budget` is shared by every session of a service (see `budget.py`)."""
         self.peer_id = handshake.peer_id
         self.direction = direction
         self.dialer = dialer
         """Who opened the TCP connection: the rule that resolves a simultaneous dial needs it."""
         self.close_reason: str | None = None
+        self.misbehaved = False
+        """Whether the session ended because the peer sent a bad or stalled frame."""
+        self._budget = budget
         self.bytes_in = 0
         self.bytes_out = 0
         self._listen_port = handshake.remote_hello.listen_port
@@ -109,7 +115,9 @@ class PeerConnection:
             async with asyncio.timeout(self._config.handshake_timeout):
                 self._write_frame(WELCOME_KIND, b"")
                 await self._writer.drain()
-                kind, payload, size = await read_frame(self._reader, self._opener)
+                kind, payload, size = await read_frame(
+                    self._reader, self._opener, self._budget, self._config.handshake_timeout
+                )
         except TimeoutError:
             raise HandshakeTimeout("the remote sent no welcome in time") from None
         except asyncio.IncompleteReadError:
@@ -188,14 +196,19 @@ class PeerConnection:
     async def _read_loop(self) -> None:
         try:
             while not self.is_closed:
-                kind, payload, size = await read_frame(self._reader, self._opener)
+                kind, payload, size = await read_frame(
+                    self._reader, self._opener, self._budget, self._config.frame_timeout
+                )
                 self.bytes_in += size
                 self._last_received = asyncio.get_running_loop().time()
                 if self.is_closed:
                     return
                 self._dispatch(kind, payload)
         except FrameError as error:
+            self.misbehaved = True
             self.close(f"misbehaving peer: {error}")
+        except InboundBudgetExhausted as error:
+            self.close(str(error))
         except asyncio.IncompleteReadError:
             self.close("connection closed by the remote", goodbye=False)
         except OSError as error:

@@ -21,6 +21,7 @@ from openledger.genesis.types import ChainId, Hash32
 from openledger.node.p2p.admission import compute_refusal
 from openledger.node.p2p.backoff import compute_backoff_delay
 from openledger.node.p2p.bans import BanList
+from openledger.node.p2p.budget import InboundBudget
 from openledger.node.p2p.config import TransportConfig
 from openledger.node.p2p.errors import (
     IncompatiblePeer,
@@ -96,6 +97,7 @@ class P2PService:
         self._rng = rng or random.Random()
         self._peers: dict[PeerId, PeerConnection] = {}
         self._bans = BanList(time.monotonic)
+        self._inbound_budget = InboundBudget(self._config.max_inbound_bytes)
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_handshakes = 0
         self._server: asyncio.Server | None = None
@@ -301,6 +303,7 @@ class P2PService:
             writer=writer,
             config=self._config,
             on_message=self._deliver,
+            budget=self._inbound_budget,
         )
         refusal = self._compute_refusal(connection)
         if refusal is None:
@@ -358,6 +361,9 @@ class P2PService:
     def _release(self, connection: PeerConnection) -> None:
         peer_id = connection.peer_id
         reason = connection.close_reason or "closed"
+        if connection.misbehaved:
+            # Whoever sent a bad or stalled frame comes back no sooner than the ban allows.
+            self._bans.ban(peer_id, self._config.misbehaviour_ban)
         if self._peers.get(peer_id) is not connection:
             return  # Replaced: the node was already told.
         del self._peers[peer_id]
