@@ -34,6 +34,7 @@ from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, ChainId
 from openledger.node.chain import NodeChain
 from openledger.node.sealing import SoloSealer, compute_timestamp, make_template
+from openledger.state.db import DatabaseError
 from openledger.state.errors import InvalidBlock
 from openledger.state.execute import AccountOverride, StateOverrides
 
@@ -154,6 +155,11 @@ class DevProducer:
                         )
                         for i in range(request.count)
                     ]
+                except DatabaseError as error:
+                    # The disk is full or failing: the node must stop, with the reason.
+                    if not request.done.done():
+                        request.done.set_exception(error)
+                    raise
                 except Exception as error:
                     # A request's failure is its caller's error (-32603 at the RPC), never the
                     # node's: raising here would leave the task group and stop the node. A

@@ -32,6 +32,10 @@ class DatabaseError(OpenLedgerError):
     """The data directory cannot be opened or written."""
 
 
+class DiskFull(DatabaseError):
+    """A write failed for lack of space on the data directory's disk."""
+
+
 class LevelDB(BaseAtomicDB):
     """A plyvel database that py-evm can use directly."""
 
@@ -65,12 +69,14 @@ class LevelDB(BaseAtomicDB):
         return value
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
-        self._db.put(key, value)
+        with self._writing():
+            self._db.put(key, value)
 
     def __delitem__(self, key: bytes) -> None:
         if self._db.get(key) is None:
             raise KeyError(key)
-        self._db.delete(key)
+        with self._writing():
+            self._db.delete(key)
 
     def _exists(self, key: bytes) -> bool:
         return self._db.get(key) is not None
@@ -83,12 +89,28 @@ class LevelDB(BaseAtomicDB):
 
     def write(self, changes: Changes, *, sync: bool = False) -> None:
         """Apply `changes` in one atomic LevelDB write batch."""
-        with self._db.write_batch(transaction=True, sync=sync) as batch:
+        with self._writing(), self._db.write_batch(transaction=True, sync=sync) as batch:
             for key, value in changes.items():
                 if value is None:
                     batch.delete(key)
                 else:
                     batch.put(key, value)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a failed write (a full disk above all) into one line naming the directory: the
+        node stops on it, and LevelDB's log lets it start again once the cause is gone."""
+        try:
+            yield
+        except plyvel.Error as error:
+            reason = error.args[0] if error.args else error
+            text = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+            if "No space left" in text:
+                raise DiskFull(
+                    f"the disk holding {self.path} is full (no space left on device); free some "
+                    "space and start the node again"
+                ) from error
+            raise DatabaseError(f"cannot write to the database in {self.path}: {text}") from error
 
     def iterate(self, start: bytes, stop: bytes) -> Iterator[tuple[bytes, bytes]]:
         """Committed (key, value) pairs with `start <= key < stop`, in key order."""
