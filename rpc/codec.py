@@ -65,8 +65,8 @@ _HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
 
 def parse_quantity(value: Any, maximum: int = UINT256_MAX) -> int:
     """A hex quantity: `0x` and hex digits only (no sign, `_` or spaces, which `int(_, 16)`
-    would take). Leading zeros are tolerated: geth refuses them, but Hardhat, Anvil and older
-    clients accept them and some tools send them, and the value is unambiguous."""
+    would take). Leading zeros are tolerated: geth refuses them, but some tools send padded
+    numbers and the value is unambiguous."""
     digits = _hex_digits(value)
     if not digits:
         raise ValueError('hex string "0x" has no digits')
