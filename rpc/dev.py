@@ -79,8 +79,9 @@ async def mine_many(ctx: RequestContext, count: int, interval: int | None) -> No
 
 @methods.method("evm_increaseTime", params=(Param("seconds", _number),))
 async def increase_time(ctx: RequestContext, seconds: int) -> str:
+    controls = dev(ctx)  # outside the try: RpcError is an OpenLedgerError too
     try:
-        return quantity(dev(ctx).increase_time(seconds))
+        return quantity(controls.increase_time(seconds))
     except OpenLedgerError as error:
         raise RpcError(-32602, f"invalid argument 0 (seconds): {error}") from None
 

@@ -102,3 +102,16 @@ def test_time_travel_stops_at_the_largest_header_timestamp(dev_node: ThreadedNod
     mined = int(call(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
     assert 2**62 < mined < 2**64
     _serving(dev_node)
+
+
+def test_a_node_without_dev_controls_answers_time_travel_with_method_not_found(
+    dev_node: ThreadedNode,
+) -> None:
+    node = dev_node.node
+    assert node is not None
+    controls, node.dev = node.dev, None  # as a validator or RPC node has
+    try:
+        error = error_of(dev_node.url, "evm_increaseTime", ["0x10"])
+    finally:
+        node.dev = controls
+    assert error["code"] == -32601, error
