@@ -8,10 +8,10 @@
 - `events`: the state machine's events, actions and timeouts.
 - `state`: the state machine's state for one height.
 - `machine`: the Tendermint state machine, one pure `step(state, event)` function.
-- `staking` and `staking_*`: the staking precompile at 0x...0800 (validators, delegations,
-  rewards, jail, double-sign evidence), the epoch rules that choose the active set, and the
-  block hooks; `staking.py` lists the entry points the node uses.
+- `staking/`: the staking precompile at 0x...0800 (validators, delegations, rewards, jail,
+  double-sign evidence), the epoch rules that choose the active set, and the block hooks; its
+  `__init__` lists the entry points the node uses.
 
 The BFT modules do no I/O; the consensus host (`openledger.node.consensus_host`) performs what the
-machine asks. The staking modules run inside block execution, on the EVM state.
+machine asks. The staking subpackage runs inside block execution, on the EVM state.
 """

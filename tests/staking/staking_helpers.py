@@ -20,9 +20,9 @@ from helpers import normalize_abi_value
 from openledger.consensus.messages import Vote, VoteKind
 from openledger.consensus.signing import sign_vote
 from openledger.consensus.staking import make_staking_precompile
-from openledger.consensus.staking_abi import STAKING_EVENTS
-from openledger.consensus.staking_ledger import Ledger
-from openledger.consensus.staking_sets import get_signing_set
+from openledger.consensus.staking.abi import STAKING_EVENTS
+from openledger.consensus.staking.ledger import Ledger
+from openledger.consensus.staking.sets import get_signing_set
 from openledger.genesis.dev import DevKey, derive_dev_keys, make_dev_genesis
 from openledger.genesis.model import (
     ETHER,

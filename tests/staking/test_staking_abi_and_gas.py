@@ -16,8 +16,8 @@ from staking_helpers import (
     sign_double_vote,
 )
 
-from openledger.consensus import staking_abi
-from openledger.consensus.staking_abi import (
+from openledger.consensus.staking import abi as staking_abi
+from openledger.consensus.staking.abi import (
     GAS,
     PER_DELEGATION_CLAIM_GAS,
     PER_DELEGATION_READ_GAS,
@@ -31,7 +31,7 @@ from openledger.state.precompile import CALL_BASE_GAS, SLOT_READ_GAS
 from openledger.state.transactions import decode_transaction
 
 REPO = Path(__file__).resolve().parents[2]
-INTERFACE = REPO / "consensus" / "solidity" / "IStaking.sol"
+INTERFACE = REPO / "consensus" / "staking" / "solidity" / "IStaking.sol"
 DELEGATOR = KEYS[5]
 
 

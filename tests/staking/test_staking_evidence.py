@@ -19,7 +19,7 @@ from staking_helpers import (
 
 from openledger.consensus.messages import NIL, Vote, VoteKind
 from openledger.consensus.signing import sign_vote
-from openledger.consensus.staking_jail import get_benched
+from openledger.consensus.staking.jail import get_benched
 from openledger.consensus.tally import VoteTally, apply_vote
 from openledger.genesis.model import ETHER, STAKING_ADDRESS
 from openledger.genesis.types import BlockNumber, Round

@@ -37,7 +37,7 @@ V1 = VALIDATORS[1]
 def caller_contract() -> dict[str, Any]:
     compiled = compile_solidity(
         REPO / "tests" / "staking" / "contracts" / "StakingCaller.sol",
-        include=REPO / "consensus" / "solidity",
+        include=REPO / "consensus" / "staking" / "solidity",
     )
     return dict(compiled["StakingCaller"])
 

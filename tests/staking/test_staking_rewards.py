@@ -17,9 +17,9 @@ from staking_helpers import (
 )
 
 from openledger.consensus.staking import StakingRewardSink
-from openledger.consensus.staking_bonds import get_delegated_validators
-from openledger.consensus.staking_jail import jail
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.bonds import get_delegated_validators
+from openledger.consensus.staking.jail import jail
+from openledger.consensus.staking.ledger import (
     DELEGATION_DEBT,
     DELEGATION_SHARES,
     REWARD_CARRY,
@@ -27,7 +27,7 @@ from openledger.consensus.staking_ledger import (
     REWARDS,
     Ledger,
 )
-from openledger.consensus.staking_rewards import (
+from openledger.consensus.staking.rewards import (
     REWARD_SCALE,
     compute_power_acc,
     compute_settlement,

@@ -16,9 +16,9 @@ from staking_helpers import (
     sign_double_vote,
 )
 
-from openledger.consensus.staking_bonds import get_unbonding_entries
-from openledger.consensus.staking_ledger import TOKENS
-from openledger.consensus.staking_rewards import compute_power_acc, get_pending_rewards
+from openledger.consensus.staking.bonds import get_unbonding_entries
+from openledger.consensus.staking.ledger import TOKENS
+from openledger.consensus.staking.rewards import compute_power_acc, get_pending_rewards
 from openledger.genesis.model import ETHER, STAKING_ADDRESS
 from openledger.genesis.types import Address
 from openledger.node.chainspec import build_genesis

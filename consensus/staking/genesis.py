@@ -7,10 +7,10 @@ precompile's balance. The account is a pure function of the genesis value, so th
 stays a pure function of the genesis file.
 """
 
-from openledger.consensus.staking_bonds import register_validator
-from openledger.consensus.staking_ledger import ACCOUNTED, DictWords, Ledger
-from openledger.consensus.staking_rewards import BPS, set_earning_power
-from openledger.consensus.staking_sets import install_active_set
+from openledger.consensus.staking.bonds import register_validator
+from openledger.consensus.staking.ledger import ACCOUNTED, DictWords, Ledger
+from openledger.consensus.staking.rewards import BPS, set_earning_power
+from openledger.consensus.staking.sets import install_active_set
 from openledger.consensus.validators import Validator
 from openledger.genesis.errors import GenesisError
 from openledger.genesis.model import PRECOMPILE_CODE, Account, Genesis

@@ -1,11 +1,11 @@
 """The staking precompile at `0x0000000000000000000000000000000000000800`.
 
-Its ABI is `consensus/solidity/IStaking.sol`. Stake is sent as `msg.value` (`registerValidator`,
+Its ABI is `solidity/IStaking.sol`. Stake is sent as `msg.value` (`registerValidator`,
 `delegate`); everything the precompile holds (bonded and unbonding stake, unclaimed rewards) is
-its own balance. The rules live in the other `staking_*` modules; this module checks each call,
-charges its gas and emits its logs.
+its own balance. The rules live in the other modules of this package; this module checks each
+call, charges its gas and emits its logs.
 
-Signatures, events and the gas schedule are in `staking_abi`. Gas is charged before any write;
+Signatures, events and the gas schedule are in `abi`. Gas is charged before any write;
 the parts that depend on stored lists are counted by the gas rules' stored counts, or, where they
 depend on the caller, charged by the handler after it reads the list and before it writes.
 """
@@ -13,7 +13,7 @@ depend on the caller, charged by the handler after it reads the list and before 
 from collections.abc import Mapping
 from typing import Any
 
-from openledger.consensus.staking_abi import (
+from openledger.consensus.staking.abi import (
     DELEGATED,
     GAS,
     JAILED,
@@ -32,7 +32,7 @@ from openledger.consensus.staking_abi import (
     VOTE_BYTE_GAS,
     WITHDRAWN,
 )
-from openledger.consensus.staking_bonds import (
+from openledger.consensus.staking.bonds import (
     add_unbonding_entry,
     bond,
     count_matured,
@@ -44,10 +44,10 @@ from openledger.consensus.staking_bonds import (
     take_matured,
     unbond,
 )
-from openledger.consensus.staking_downtime import reset_downtime_record
-from openledger.consensus.staking_epochs import compute_epoch
-from openledger.consensus.staking_jail import release
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.downtime import reset_downtime_record
+from openledger.consensus.staking.epochs import compute_epoch
+from openledger.consensus.staking.jail import release
+from openledger.consensus.staking.ledger import (
     COMMISSION,
     DELEGATION_COUNT,
     DELEGATION_INDEX,
@@ -61,14 +61,14 @@ from openledger.consensus.staking_ledger import (
     TOMBSTONE,
     Ledger,
 )
-from openledger.consensus.staking_rewards import (
+from openledger.consensus.staking.rewards import (
     BPS,
     compute_power_acc,
     get_pending_rewards,
     take_rewards,
 )
-from openledger.consensus.staking_sets import get_current_set, is_active
-from openledger.consensus.staking_slashing import (
+from openledger.consensus.staking.sets import get_current_set, is_active
+from openledger.consensus.staking.slashing import (
     FOREVER,
     InvalidEvidence,
     apply_double_sign_slash,

@@ -32,7 +32,7 @@ paid in equals what is owed plus the carries, exactly. `claimRewards` pays `REWA
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.ledger import (
     ACCOUNTED,
     COMMISSION,
     DELEGATION_AT,
@@ -50,7 +50,7 @@ from openledger.consensus.staking_ledger import (
     SHARES,
     Ledger,
 )
-from openledger.consensus.staking_sets import get_signing_set
+from openledger.consensus.staking.sets import get_signing_set
 from openledger.consensus.validators import Validator
 from openledger.genesis.types import Address
 

@@ -6,15 +6,15 @@ parent's commit certificate in `BlockInputs`):
 - before the transactions of block `H >= 2`:
   1. mint `block_reward` and pay it to the validators whose precommits are in the commit of
      block `H - 1` (members of the set that signed `H - 1`, not jailed), by their power in that
-     set (`staking_rewards`: each keeps its commission, the rest goes to its delegators, itself
+     set (`rewards`: each keeps its commission, the rest goes to its delegators, itself
      included, by shares). Block 1 mints nothing, as genesis has no commit; a commit with no paid
      signer mints nothing either;
   2. record who of that set missed the commit, and jail (and slash, burning the wei) those below
-     the downtime minimum (`staking_downtime`);
+     the downtime minimum (`downtime`);
   3. if block `H` is the first signed by a new active set: move the earning periods to the new
      powers, start the newcomers' downtime records, and forget jailed members of the old set.
 - after the transactions of a boundary block (number a multiple of `epoch_length`): choose the
-  active set that signs from the next block (`staking_epochs`).
+  active set that signs from the next block (`epochs`).
 
 `StakingRewardSink` receives the protocol share of an inference fee from the attribution
 precompile: the share is part of the attribution precompile's balance when the sink is called;
@@ -22,7 +22,7 @@ the sink moves it to the staking precompile's balance and pays it like a block r
 non-jailed members of the set signing the current block, by power.
 
 A block in which the whole committee signed, nobody is jailed and no recent commit was missed
-reads one word (the pulse) and mints; its reward is accounted lazily (`staking_rewards`).
+reads one word (the pulse) and mints; its reward is accounted lazily (`rewards`).
 Otherwise a block's work grows with the validators that missed the commit or are jailed, never
 with those that did their job. Every amount is an integer number of wei and every list is in address or
 storage order: every node computes the same state root. Minting and burning change the staking
@@ -32,12 +32,12 @@ minted, less slashes burned and base fees burned.
 
 from eth.abc import BlockHeaderAPI, StateAPI
 
-from openledger.consensus.staking_downtime import record_commit, reset_downtime_record
-from openledger.consensus.staking_epochs import is_epoch_boundary, process_epoch_boundary
-from openledger.consensus.staking_jail import get_benched, prune_benched
-from openledger.consensus.staking_ledger import ACCOUNTED, POWER_ACC, Ledger
-from openledger.consensus.staking_rewards import materialize, pay_committee, set_earning_power
-from openledger.consensus.staking_sets import get_current_set, get_previous_set, get_signing_set
+from openledger.consensus.staking.downtime import record_commit, reset_downtime_record
+from openledger.consensus.staking.epochs import is_epoch_boundary, process_epoch_boundary
+from openledger.consensus.staking.jail import get_benched, prune_benched
+from openledger.consensus.staking.ledger import ACCOUNTED, POWER_ACC, Ledger
+from openledger.consensus.staking.rewards import materialize, pay_committee, set_earning_power
+from openledger.consensus.staking.sets import get_current_set, get_previous_set, get_signing_set
 from openledger.consensus.validators import Validator
 from openledger.genesis.model import ATTRIBUTION_ADDRESS, STAKING_ADDRESS, StakingParams
 from openledger.genesis.types import Address

@@ -5,7 +5,7 @@ is a boundary. At the end of a boundary block `B` (after its transactions) the a
 chosen again from the state after those transactions, and it signs from block `B + 1`, the first
 block of the next epoch. So a stake change included in block `H` counts in the set that signs from
 block `epoch_length * ceil(H / epoch_length) + 1` on, and so does jailing or unjailing for
-membership (a jailed member stops being paid at once, `staking_jail`). Genesis validators sign
+membership (a jailed member stops being paid at once, `jail`). Genesis validators sign
 epoch 0.
 
 The active set is the top `max_validators` eligible validators by bonded stake (ties: the lower
@@ -16,9 +16,9 @@ the set in force stays, so the chain never loses its last signers.
 
 from eth.abc import StateAPI
 
-from openledger.consensus.staking_bonds import get_self_stake
-from openledger.consensus.staking_ledger import TOKENS, Ledger
-from openledger.consensus.staking_sets import get_current_set, install_active_set
+from openledger.consensus.staking.bonds import get_self_stake
+from openledger.consensus.staking.ledger import TOKENS, Ledger
+from openledger.consensus.staking.sets import get_current_set, install_active_set
 from openledger.consensus.validators import Validator, ValidatorSet
 from openledger.genesis.model import STAKING_ADDRESS, StakingParams
 from openledger.genesis.types import BlockNumber

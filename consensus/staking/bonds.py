@@ -4,7 +4,7 @@ Stake is accounted in shares, as Cosmos's `x/staking` does: a validator has `tok
 and `shares`; a delegation holds shares worth `shares * tokens / total_shares` wei. A slash lowers
 `tokens` alone, so it falls on the self-stake and on every delegation in proportion, in one write.
 The validator's self-stake is its own delegation to itself. Before a delegation's shares change,
-its rewards are settled (`staking_rewards`), so each share earns only while it is held.
+its rewards are settled (`rewards`), so each share earns only while it is held.
 
 Undelegated stake waits in unbonding entries (a queue per account, completion blocks
 non-decreasing) and is also listed per validator with running totals, so a double-sign slash can
@@ -13,7 +13,7 @@ find the entries made since the offence with a binary search instead of a scan.
 
 from dataclasses import dataclass
 
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.ledger import (
     COMMISSION,
     DELEGATION_AT,
     DELEGATION_COUNT,
@@ -41,7 +41,7 @@ from openledger.consensus.staking_ledger import (
     VALIDATOR_INDEX,
     Ledger,
 )
-from openledger.consensus.staking_rewards import BPS, settle_delegation
+from openledger.consensus.staking.rewards import BPS, settle_delegation
 from openledger.genesis.types import Address
 
 
@@ -83,7 +83,7 @@ def register_validator(
     ledger: Ledger, validator: Address, stake: int, commission_bps: int, power_acc: int
 ) -> None:
     """Add a validator with its self-stake (the caller checked it may register); `power_acc`
-    as for `staking_rewards.compute_settlement`."""
+    as for `rewards.compute_settlement`."""
     index = ledger.get(VALIDATOR_COUNT)
     ledger.set_address(VALIDATOR_AT, index, to=validator)
     ledger.set(VALIDATOR_COUNT, to=index + 1)

@@ -3,8 +3,8 @@
 Everything staking knows lives in the EVM storage of the staking precompile (`0x...0800`), so it
 is part of the state root, identical on every node and provable with `eth_getProof`. Each field
 below is a named family of slots, `Storage.slot(name, *keys)`; lists are a count plus one slot per
-index. This module only says where things are; the rules live in the other `staking_*`
-modules.
+index. This module only says where things are; the rules live in the other modules of this
+package.
 
 The ledger reads and writes through anything with `get(slot)` and `set(slot, value)`: the
 precompile's `Storage` during execution, a plain dictionary when genesis is built.
@@ -135,7 +135,7 @@ POWER_CARRY = Field("staking.power_carry")
 """Scaled wei of payments not yet spread over the paid power (division remainders)."""
 ACCOUNTED = Field("staking.accounted")
 """The last block whose reward `POWER_ACC` includes; later blocks were all paid in full to the
-committee in force and are added when needed (`staking_rewards.materialize`)."""
+committee in force and are added when needed (`rewards.materialize`)."""
 MISSERS_COUNT = Field("staking.missers.count")
 """(commit index % window) -> how many validators missed that commit."""
 MISSERS_AT = Field("staking.missers.at")

@@ -3,13 +3,13 @@
 A jailed validator may still be a member of the committee that signs the current epoch (the set
 changes only at boundaries), so it stays on the "benched" list until it is released or the set
 it sits in is replaced: payments skip benched members, and a block knows from the pulse word
-alone (`staking_ledger.Pulse.benched`) that nobody is benched. Callers account the full blocks
-(`staking_rewards.materialize`) before they change the list: those blocks paid everyone.
+alone (`ledger.Pulse.benched`) that nobody is benched. Callers account the full blocks
+(`rewards.materialize`) before they change the list: those blocks paid everyone.
 """
 
 from dataclasses import replace
 
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.ledger import (
     BENCHED_AT,
     BENCHED_INDEX,
     IS_JAILED,

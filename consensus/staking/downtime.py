@@ -21,16 +21,16 @@ Jailing here happens in a block hook, outside any transaction, so it emits no lo
 from collections.abc import Collection
 from dataclasses import replace
 
-from openledger.consensus.staking_bonds import slash_tokens
-from openledger.consensus.staking_jail import jail
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.bonds import slash_tokens
+from openledger.consensus.staking.jail import jail
+from openledger.consensus.staking.ledger import (
     MISSERS_AT,
     MISSERS_COUNT,
     SIGN_MISSED,
     SIGN_START,
     Ledger,
 )
-from openledger.consensus.staking_rewards import BPS
+from openledger.consensus.staking.rewards import BPS
 from openledger.consensus.validators import Validator
 from openledger.genesis.model import StakingParams
 from openledger.genesis.types import Address

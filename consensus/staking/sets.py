@@ -2,7 +2,7 @@
 
 Two set slots are kept: the current set and the one it replaced (the block after a boundary is
 paid and checked for downtime against the commit of the boundary block, which the old set
-signed). Which slot is current is in the pulse word (`staking_ledger.Pulse`) together with a
+signed). Which slot is current is in the pulse word (`ledger.Pulse`) together with a
 128-bit key of the current set's content, so the set that every block needs is read from a
 process-wide cache by that key instead of from two words per member. The key is a hash of the
 content itself, so the cache cannot answer for another set, whichever chain, fork or state asks.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from eth_hash.auto import keccak
 
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.ledger import (
     SET_MEMBER,
     SET_POWER,
     SET_SIZE,

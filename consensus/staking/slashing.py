@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from openledger.consensus.errors import ConsensusError, InvalidVote
 from openledger.consensus.messages import Vote
 from openledger.consensus.signing import validate_vote_signature
-from openledger.consensus.staking_jail import jail
-from openledger.consensus.staking_ledger import (
+from openledger.consensus.staking.jail import jail
+from openledger.consensus.staking.ledger import (
     OFFENCE,
     TOKENS,
     TOMBSTONE,
@@ -40,8 +40,8 @@ from openledger.consensus.staking_ledger import (
     Ledger,
     find_last_at_most,
 )
-from openledger.consensus.staking_rewards import BPS
-from openledger.consensus.staking_sets import was_in_active_set
+from openledger.consensus.staking.rewards import BPS
+from openledger.consensus.staking.sets import was_in_active_set
 from openledger.genesis.model import StakingParams
 from openledger.genesis.types import Address
 

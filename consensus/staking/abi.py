@@ -1,7 +1,7 @@
 """The staking precompile's interface: its ABI signatures, its events and its gas schedule.
 
-`consensus/solidity/IStaking.sol` declares exactly these functions and events (a test compiles it
-and compares). The handlers are in `staking_precompile`.
+`solidity/IStaking.sol` declares exactly these functions and events (a test compiles it and
+compares). The handlers are in `precompile`.
 
 Gas, charged before any write, on top of the framework's `CALL_BASE_GAS` (2600) per call. Counts
 use the framework's prices: 2100 per slot read, 20000 per slot written, log gas as the LOG
