@@ -30,9 +30,15 @@ from openledger.attribution.layout import (
     Records,
     models_of,
 )
-from openledger.attribution.methods import Signature, build_methods, hex_address
 from openledger.genesis.model import AGENTS_ADDRESS, AttributionParams
-from openledger.state.precompile import Call, StatefulPrecompile
+from openledger.state.precompile import (
+    Call,
+    MethodHandlers,
+    Signature,
+    StatefulPrecompile,
+    declare_precompile,
+    hex_address,
+)
 
 SIGNATURES: tuple[Signature, ...] = (
     ("registerAgent", (("modelId", "uint256"), ("uri", "string")), ("uint256",), "payable"),
@@ -46,15 +52,13 @@ SIGNATURES: tuple[Signature, ...] = (
 
 def make_agents_precompile(params: AttributionParams) -> StatefulPrecompile:
     """The agents precompile of a chain with these parameters."""
-    methods = build_methods(SIGNATURES, _AgentMethods(params), AGENTS_GAS)
-    return StatefulPrecompile("agents", AGENTS_ADDRESS, methods, AGENTS_EVENTS)
+    return declare_precompile(
+        "agents", AGENTS_ADDRESS, SIGNATURES, _AgentMethods(params), AGENTS_GAS, AGENTS_EVENTS
+    )
 
 
-class _AgentMethods:
+class _AgentMethods(MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
-
-    def __init__(self, params: AttributionParams) -> None:
-        self.params = params
 
     def registerAgent(self, call: Call, model: int, uri: str) -> int:  # noqa: N802
         records = Records(call.storage)

@@ -71,10 +71,16 @@ from openledger.attribution.merkle import (
     insert_leaf,
     verify_proof,
 )
-from openledger.attribution.methods import Signature, build_methods, hex_address
 from openledger.genesis.model import DATANETS_ADDRESS, AttributionParams
 from openledger.genesis.types import Address
-from openledger.state.precompile import Call, StatefulPrecompile
+from openledger.state.precompile import (
+    Call,
+    MethodHandlers,
+    Signature,
+    StatefulPrecompile,
+    declare_precompile,
+    hex_address,
+)
 
 SECONDS_PER_DAY = 86_400
 """Quota days are `block.timestamp // SECONDS_PER_DAY`."""
@@ -112,15 +118,18 @@ SIGNATURES: tuple[Signature, ...] = (
 
 def make_datanets_precompile(params: AttributionParams) -> StatefulPrecompile:
     """The Datanets precompile of a chain with these parameters."""
-    methods = build_methods(SIGNATURES, _DatanetMethods(params), DATANETS_GAS)
-    return StatefulPrecompile("datanets", DATANETS_ADDRESS, methods, DATANETS_EVENTS)
+    return declare_precompile(
+        "datanets",
+        DATANETS_ADDRESS,
+        SIGNATURES,
+        _DatanetMethods(params),
+        DATANETS_GAS,
+        DATANETS_EVENTS,
+    )
 
 
-class _DatanetMethods:
+class _DatanetMethods(MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
-
-    def __init__(self, params: AttributionParams) -> None:
-        self.params = params
 
     # --- transactions ---------------------------------------------------------------------------
 

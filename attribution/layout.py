@@ -6,7 +6,7 @@ identical on every node and provable with `eth_getProof`. A field is a named fam
     slot(name, k1, k2, ...) = keccak256(name || 0x00 || enc(k1) || 0x00 || enc(k2) ...)
 
 where `enc` of an integer is its 32-byte big-endian form and `enc` of a byte string (an address as
-20 raw bytes, a hash as 32) is its Keccak-256 hash (`state.precompile.Storage.slot`). For example
+20 raw bytes, a hash as 32) is its Keccak-256 hash (`state.precompile.storage`). For example
 the pending reward of `account` is the word at
 `keccak256(b"rewards.pending" || 0x00 || keccak256(account))` of `0x...0a04`.
 
@@ -19,7 +19,6 @@ things are and how records are coded; the rules live in `datanets`, `models`, `a
 `rewards`.
 """
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 from eth.abc import StateAPI
@@ -31,9 +30,7 @@ from openledger.genesis.model import (
     MODELS_ADDRESS,
 )
 from openledger.genesis.types import Address
-from openledger.state.precompile import PrecompileRevert, Storage
-
-Key = int | bytes
+from openledger.state.precompile import Field, FieldWords, Key, PrecompileRevert, Storage
 
 TALLY_SHIFT = 192
 """Tallies pack a count and an amount in one word: `count << 192 | amount` (amounts stay far
@@ -63,18 +60,6 @@ class AgentStatus(IntEnum):
     ACTIVE = 1
     UNBONDING = 2
     WITHDRAWN = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """A named family of storage slots, one per tuple of keys."""
-
-    name: str
-    """Hashed with the keys into the slot number."""
-
-    def slot(self, *keys: Key) -> int:
-        """The slot of this field at `keys`."""
-        return Storage.slot(self.name, *keys)
 
 
 # --- Datanets (0x...0a01) -------------------------------------------------------------------------
@@ -205,10 +190,13 @@ CONTRIBUTOR_STATS = Field("rewards.contributor")
 """(contributor) -> tally: contributions credited, wei earned as a contributor."""
 
 
-class Records:
+class Records(FieldWords):
     """Typed reads and writes of the fields of one precompile's storage."""
 
+    __slots__ = ("storage",)
+
     def __init__(self, storage: Storage) -> None:
+        super().__init__(storage)
         self.storage = storage
 
     @classmethod
@@ -216,33 +204,9 @@ class Records:
         """The records of the precompile at `address` in `state`."""
         return cls(Storage(state, address))
 
-    def get(self, field: Field, *keys: Key) -> int:
-        """The word of `field` at `keys`."""
-        return self.storage.get(field.slot(*keys))
-
-    def set(self, field: Field, *keys: Key, to: int) -> None:
-        """Write the word of `field` at `keys`."""
-        self.storage.set(field.slot(*keys), to)
-
     def add(self, field: Field, *keys: Key, delta: int) -> int:
         """Add `delta` to the word; returns the new value."""
         return self.storage.add(field.slot(*keys), delta)
-
-    def get_address(self, field: Field, *keys: Key) -> Address:
-        """The word read as an address."""
-        return self.storage.get_address(field.slot(*keys))
-
-    def set_address(self, field: Field, *keys: Key, to: bytes) -> None:
-        """Write an address."""
-        self.storage.set_address(field.slot(*keys), to)
-
-    def get_hash(self, field: Field, *keys: Key) -> bytes:
-        """The word as 32 bytes."""
-        return self.get(field, *keys).to_bytes(32, "big")
-
-    def set_hash(self, field: Field, *keys: Key, to: bytes) -> None:
-        """Write 32 bytes."""
-        self.set(field, *keys, to=int.from_bytes(to, "big"))
 
     def get_string(self, field: Field, *keys: Key) -> str:
         """A string field."""

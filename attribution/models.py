@@ -33,10 +33,16 @@ from openledger.attribution.layout import (
     Records,
     datanets_of,
 )
-from openledger.attribution.methods import Signature, build_methods, hex_address
 from openledger.genesis.model import MODELS_ADDRESS, AttributionParams
 from openledger.genesis.types import Address
-from openledger.state.precompile import Call, StatefulPrecompile
+from openledger.state.precompile import (
+    Call,
+    MethodHandlers,
+    Signature,
+    StatefulPrecompile,
+    declare_precompile,
+    hex_address,
+)
 
 ZERO_ADDRESS = Address(b"\x00" * 20)
 
@@ -57,15 +63,13 @@ SIGNATURES: tuple[Signature, ...] = (
 
 def make_models_precompile(params: AttributionParams) -> StatefulPrecompile:
     """The models precompile of a chain with these parameters."""
-    methods = build_methods(SIGNATURES, _ModelMethods(params), MODELS_GAS)
-    return StatefulPrecompile("models", MODELS_ADDRESS, methods, MODELS_EVENTS)
+    return declare_precompile(
+        "models", MODELS_ADDRESS, SIGNATURES, _ModelMethods(params), MODELS_GAS, MODELS_EVENTS
+    )
 
 
-class _ModelMethods:
+class _ModelMethods(MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
-
-    def __init__(self, params: AttributionParams) -> None:
-        self.params = params
 
     def registerModel(  # noqa: N802
         self,

@@ -68,12 +68,18 @@ from openledger.attribution.layout import (
     datanets_of,
     models_of,
 )
-from openledger.attribution.methods import Signature, build_methods, hex_address
 from openledger.attribution.sink import ProtocolSink
 from openledger.attribution.split import FeeSplit, compute_fee_split
 from openledger.genesis.model import ATTRIBUTION_ADDRESS, AttributionParams
 from openledger.genesis.types import Address
-from openledger.state.precompile import Call, StatefulPrecompile
+from openledger.state.precompile import (
+    Call,
+    MethodHandlers,
+    Signature,
+    StatefulPrecompile,
+    declare_precompile,
+    hex_address,
+)
 
 ZERO_ADDRESS = Address(b"\x00" * 20)
 
@@ -96,10 +102,14 @@ SIGNATURES: tuple[Signature, ...] = (
 
 def make_rewards_precompile(params: AttributionParams, sink: ProtocolSink) -> StatefulPrecompile:
     """The attribution and rewards precompile; `sink` receives the protocol share of fees."""
-    methods = build_methods(
-        SIGNATURES, _RewardMethods(params, sink), compute_attribution_gas(sink.gas)
+    return declare_precompile(
+        "attribution",
+        ATTRIBUTION_ADDRESS,
+        SIGNATURES,
+        _RewardMethods(params, sink),
+        compute_attribution_gas(sink.gas),
+        ATTRIBUTION_EVENTS,
     )
-    return StatefulPrecompile("attribution", ATTRIBUTION_ADDRESS, methods, ATTRIBUTION_EVENTS)
 
 
 def compute_attribution_hash(contributions: tuple[int, ...], weights: tuple[int, ...]) -> bytes:
@@ -108,11 +118,11 @@ def compute_attribution_hash(contributions: tuple[int, ...], weights: tuple[int,
     return keccak(abi_encode(["uint256[]", "uint256[]"], [contributions, weights]))
 
 
-class _RewardMethods:
+class _RewardMethods(MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
 
     def __init__(self, params: AttributionParams, sink: ProtocolSink) -> None:
-        self.params = params
+        super().__init__(params)
         self.sink = sink
 
     def recordInference(  # noqa: N802

@@ -8,13 +8,14 @@ stays a pure function of the genesis file.
 """
 
 from openledger.consensus.staking.bonds import register_validator
-from openledger.consensus.staking.ledger import ACCOUNTED, DictWords, Ledger
+from openledger.consensus.staking.ledger import ACCOUNTED, Ledger
 from openledger.consensus.staking.rewards import BPS, set_earning_power
 from openledger.consensus.staking.sets import install_active_set
 from openledger.consensus.validators import Validator
 from openledger.genesis.errors import GenesisError
 from openledger.genesis.model import PRECOMPILE_CODE, Account, Genesis
 from openledger.genesis.types import Address, Wei
+from openledger.state.precompile import DictWords
 
 UINT256_LIMIT = 2**256
 

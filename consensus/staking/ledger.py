@@ -12,33 +12,9 @@ precompile's `Storage` during execution, a plain dictionary when genesis is buil
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from openledger.genesis.types import Address
-from openledger.state.precompile import Storage
-
-Key = int | bytes
-
-
-class Words(Protocol):
-    """32-byte words addressed by slot: `Storage`, or a dictionary at genesis."""
-
-    def get(self, slot: int) -> int: ...
-
-    def set(self, slot: int, value: int) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """A named family of storage slots, one per tuple of keys."""
-
-    name: str
-    """Hashed with the keys into the slot number."""
-
-    def slot(self, *keys: Key) -> int:
-        """The slot of this field at `keys`."""
-        return Storage.slot(self.name, *keys)
-
+from openledger.state.precompile import Field, FieldWords, Key
 
 # --- validators (keyed by the validator's address) ------------------------------------------------
 VALIDATOR_COUNT = Field("staking.validators.count")
@@ -198,21 +174,11 @@ class Pulse:
         )
 
 
-class Ledger:
-    """Typed reads and writes of the staking fields over `words`."""
+class Ledger(FieldWords):
+    """Typed reads and writes of the staking fields over `words` (the precompile's `Storage`
+    during execution, `DictWords` when genesis is built)."""
 
-    __slots__ = ("words",)
-
-    def __init__(self, words: Words) -> None:
-        self.words = words
-
-    def get(self, field: Field, *keys: Key) -> int:
-        """The word of `field` at `keys` (zero when never written)."""
-        return self.words.get(field.slot(*keys))
-
-    def set(self, field: Field, *keys: Key, to: int) -> None:
-        """Write the word of `field` at `keys`."""
-        self.words.set(field.slot(*keys), to)
+    __slots__ = ()
 
     def add(self, field: Field, *keys: Key, delta: int) -> int:
         """Add `delta` (which may be negative) to a word; returns the new value."""
@@ -229,14 +195,6 @@ class Ledger:
     def set_pulse(self, pulse: Pulse) -> None:
         """Write the pulse word."""
         self.set(PULSE, to=pulse.pack())
-
-    def get_address(self, field: Field, *keys: Key) -> Address:
-        """A word read as an address."""
-        return Address(self.get(field, *keys).to_bytes(32, "big")[12:])
-
-    def set_address(self, field: Field, *keys: Key, to: bytes) -> None:
-        """Write an address."""
-        self.set(field, *keys, to=int.from_bytes(to, "big"))
 
     def is_registered(self, validator: Address) -> bool:
         """Whether `validator` ever registered."""
@@ -269,20 +227,3 @@ def find_last_at_most(read: Callable[[int], int], count: int, target: int) -> tu
         else:
             high = middle
     return low - 1, reads
-
-
-class DictWords:
-    """Storage words in a dictionary: how genesis lays out the precompile's slots."""
-
-    def __init__(self) -> None:
-        self.slots: dict[int, int] = {}
-
-    def get(self, slot: int) -> int:
-        return self.slots.get(slot, 0)
-
-    def set(self, slot: int, value: int) -> None:
-        self.slots[slot] = value
-
-    def items(self) -> tuple[tuple[int, int], ...]:
-        """The non-zero slots, sorted by slot (the genesis `storage` form)."""
-        return tuple(sorted((slot, value) for slot, value in self.slots.items() if value))

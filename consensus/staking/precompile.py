@@ -81,30 +81,21 @@ from openledger.state.precompile import (
     SLOT_READ_GAS,
     Call,
     GasRule,
-    Method,
+    MethodHandlers,
     PrecompileRevert,
     StatefulPrecompile,
     Storage,
+    declare_precompile,
+    hex_address,
 )
 
 
 def make_staking_precompile(params: StakingParams) -> StatefulPrecompile:
     """The staking precompile of a chain with these parameters."""
-    handlers = _StakingMethods(params)
-    methods = [
-        Method(
-            name,
-            inputs,
-            outputs,
-            getattr(handlers, name),
-            _GAS_RULES.get(name, GasRule(GAS[name])),
-            writes=mutability != "view",
-            payable=mutability == "payable",
-            address_bytes=True,
-        )
-        for name, inputs, outputs, mutability in SIGNATURES
-    ]
-    return StatefulPrecompile("staking", STAKING_ADDRESS, methods, STAKING_EVENTS)
+    rules = {name: _GAS_RULES.get(name, GasRule(GAS[name])) for name, *_ in SIGNATURES}
+    return declare_precompile(
+        "staking", STAKING_ADDRESS, SIGNATURES, _StakingMethods(params), rules, STAKING_EVENTS
+    )
 
 
 def _count_members(storage: Storage, arguments: Mapping[str, Any]) -> int:
@@ -141,18 +132,15 @@ the storage and the arguments) cannot see: their handlers charge that part (`_ch
 reading the list and before writing anything."""
 
 
-class _StakingMethods:
+class _StakingMethods(MethodHandlers[StakingParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
-
-    def __init__(self, params: StakingParams) -> None:
-        self.params = params
 
     # --- transactions ----------------------------------------------------------------------------
 
     def registerValidator(self, call: Call, commission_bps: int) -> None:  # noqa: N802
         ledger, validator = _ledger(call), call.sender
         if ledger.is_registered(validator):
-            call.revert(f"{_hex(validator)} is already registered")
+            call.revert(f"{hex_address(validator)} is already registered")
         if commission_bps > BPS:
             call.revert(f"commission {commission_bps} bps is above {BPS}")
         if call.value < self.params.min_validator_stake:
@@ -165,14 +153,14 @@ class _StakingMethods:
     def delegate(self, call: Call, validator: Address) -> None:
         ledger, delegator = _ledger(call), call.sender
         if not ledger.is_registered(validator):
-            call.revert(f"{_hex(validator)} is not a registered validator")
+            call.revert(f"{hex_address(validator)} is not a registered validator")
         if ledger.is_tombstoned(validator):
-            call.revert(f"{_hex(validator)} is tombstoned for double signing")
+            call.revert(f"{hex_address(validator)} is tombstoned for double signing")
         if call.value < self.params.min_delegation:
             call.revert(f"delegation of {call.value} wei is below the minimum "
                         f"{self.params.min_delegation}")  # fmt: skip
         if ledger.get(TOKENS, validator) == 0 and ledger.get(SHARES, validator):
-            call.revert(f"{_hex(validator)} has no bonded stake left")
+            call.revert(f"{hex_address(validator)} has no bonded stake left")
         self._check_delegation_room(call, ledger, delegator, validator)
         shares = bond(ledger, delegator, validator, call.value, self._power_acc(call))
         call.emit(DELEGATED, delegator, validator, call.value, shares)
@@ -183,7 +171,7 @@ class _StakingMethods:
         if amount == 0:
             call.revert("amount must be positive")
         if value == 0:
-            call.revert(f"nothing is delegated to {_hex(validator)}")
+            call.revert(f"nothing is delegated to {hex_address(validator)}")
         if amount > value:
             call.revert(f"amount {amount} is more than the {value} wei delegated")
         limit = self.params.max_unbonding_entries
@@ -222,14 +210,16 @@ class _StakingMethods:
     def unjail(self, call: Call) -> None:
         ledger, validator = _ledger(call), call.sender
         if not ledger.is_registered(validator):
-            call.revert(f"{_hex(validator)} is not a registered validator")
+            call.revert(f"{hex_address(validator)} is not a registered validator")
         if ledger.is_tombstoned(validator):
-            call.revert(f"{_hex(validator)} is tombstoned for double signing and can never unjail")
+            call.revert(
+                f"{hex_address(validator)} is tombstoned for double signing and can never unjail"
+            )
         if not ledger.is_jailed(validator):
-            call.revert(f"{_hex(validator)} is not jailed")
+            call.revert(f"{hex_address(validator)} is not jailed")
         until = ledger.get(JAILED_UNTIL, validator)
         if call.block_number < until:
-            call.revert(f"{_hex(validator)} is jailed until block {until}")
+            call.revert(f"{hex_address(validator)} is jailed until block {until}")
         self_stake = get_self_stake(ledger, validator)
         if self_stake < self.params.min_validator_stake:
             call.revert(f"self-stake {self_stake} wei is below the minimum "
@@ -319,7 +309,7 @@ class _StakingMethods:
         limit = self.params.max_delegations_per_account
         listed = ledger.get(DELEGATION_INDEX, delegator, validator)
         if not listed and ledger.get(DELEGATION_COUNT, delegator) >= limit:
-            call.revert(f"{_hex(delegator)} already delegates to {limit} validators, the most "
+            call.revert(f"{hex_address(delegator)} already delegates to {limit} validators, the most "
                         "allowed")  # fmt: skip
 
 
@@ -331,7 +321,3 @@ def _charge(call: Call, gas: int, what: str) -> None:
     """Charge gas that depends on stored lists, before anything is written."""
     if gas:
         call.computation.consume_gas(gas, reason=f"staking: {what}")
-
-
-def _hex(address: bytes) -> str:
-    return "0x" + address.hex()

@@ -1,4 +1,4 @@
-"""The stateful-precompile framework (`state/precompile.py`) on a toy precompile, run by py-evm.
+"""The stateful-precompile framework (`state/precompile/`) on a toy precompile, run by py-evm.
 
 The toy sits at 0x...0f01 with the one-byte sentinel code; it is called by transactions and, for
 STATICCALL, DELEGATECALL and CALLCODE, through a Solidity probe contract compiled with solc-js.
