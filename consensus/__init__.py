@@ -8,6 +8,8 @@
 - `events`: the state machine's events, actions and timeouts.
 - `state`: the state machine's state for one height.
 - `machine`: the Tendermint state machine, one pure `step(state, event)` function.
+- `chain_rules`: what ties a block to consensus (`extraData`, `mixHash`, proposer, timestamps,
+  body), for producers (`make_template`) and checkers (`check_block_rules`).
 - `staking/`: the staking precompile at 0x...0800 (validators, delegations, rewards, jail,
   double-sign evidence), the epoch rules that choose the active set, and the block hooks; its
   `__init__` lists the entry points the node uses.

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth_hash.auto import keccak
 
+from openledger.consensus.chain_rules import BlockTemplate
 from openledger.genesis.types import Address, Hash32, Wei
 from openledger.node.mempool import Mempool, PoolTransaction
 from openledger.state.errors import InvalidTransaction
 from openledger.state.execute import (
     BlockBuilder,
     Chain,
-    StateOverrides,
     compute_next_base_fee,
 )
 from openledger.state.fork import BlockInputs
@@ -39,24 +39,6 @@ class BuiltBlock:
     """The executed block."""
     rejected: tuple[tuple[Hash32, str], ...]
     """Transactions taken from the pool that could not be included, with the reason."""
-
-
-@dataclass(frozen=True, slots=True)
-class BlockTemplate:
-    """The header fields a producer chooses for a new block."""
-
-    proposer: Address
-    """Coinbase: the validator that proposes the block."""
-    timestamp: int
-    """Block timestamp, strictly after the parent's."""
-    extra_data: bytes
-    """The hash of the parent's commit certificate (empty for block 1)."""
-    mix_hash: bytes
-    """prevRandao, derived from `extra_data`."""
-    last_commit_signers: tuple[Address, ...] = ()
-    """Who signed the parent's commit (for the block hooks)."""
-    overrides: StateOverrides = ()
-    """Account changes made before the transactions (dev mode's `anvil_setBalance` and kin)."""
 
 
 class NodeChain:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from openledger.consensus.chain_rules import ValidatorSource, compute_timestamp, make_template
 from openledger.consensus.errors import ConsensusError
 from openledger.consensus.events import (
     Action,
@@ -73,10 +74,8 @@ from openledger.node.protocol import (
     encode_transactions,
 )
 from openledger.node.safety import LockRecord, SafeSigner
-from openledger.node.sealing import compute_timestamp, make_template
 from openledger.node.sync import BlockSync
 from openledger.node.timers import Scheduler
-from openledger.node.validator_sets import ValidatorSource
 from openledger.state.errors import InvalidBlock, InvalidTransaction
 
 log = logging.getLogger("openledger.consensus")
@@ -309,7 +308,7 @@ class ConsensusHost:
         if self.me is None or parent.block_number + 1 != height:
             return
         template = make_template(
-            store, self.me, compute_timestamp(parent, int(self.scheduler.now())),
+            self.me, compute_timestamp(parent, int(self.scheduler.now())),
             store.get_commit(parent.block_number),
         )  # fmt: skip
         built = await self.chain.build_block(template)

@@ -27,13 +27,14 @@ from pathlib import Path
 
 from eth.abc import BlockHeaderAPI
 
+from openledger.consensus.chain_rules import compute_timestamp, make_template
 from openledger.genesis.dev import derive_dev_keys, derive_dev_validator_key, make_dev_genesis
 from openledger.genesis.errors import OpenLedgerError
 from openledger.genesis.load import load_genesis, write_genesis
 from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, ChainId
 from openledger.node.chain import NodeChain
-from openledger.node.sealing import SoloSealer, compute_timestamp, make_template
+from openledger.node.sealing import SoloSealer
 from openledger.state.db import DatabaseError
 from openledger.state.errors import InvalidBlock
 from openledger.state.execute import AccountOverride, StateOverrides
@@ -207,7 +208,7 @@ class DevProducer:
         )
         self._next_timestamp = None
         template = make_template(
-            store, self.sealer.address, block_timestamp, store.get_commit(parent.block_number)
+            self.sealer.address, block_timestamp, store.get_commit(parent.block_number)
         )
         if overrides:
             template = replace(template, overrides=overrides)

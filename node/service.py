@@ -17,6 +17,7 @@ from typing import Any
 
 from eth.abc import BlockHeaderAPI
 
+from openledger.consensus.chain_rules import ValidatorSource
 from openledger.consensus.events import TimeoutConfig
 from openledger.consensus.messages import CommitCertificate
 from openledger.consensus.validators import ValidatorSet
@@ -34,7 +35,7 @@ from openledger.node.p2p.service import P2PService
 from openledger.node.safety import SafeSigner
 from openledger.node.sealing import SoloSealer
 from openledger.node.timers import LoopScheduler
-from openledger.node.validator_sets import StakingValidators, ValidatorSource
+from openledger.node.validator_sets import StakingValidators
 from openledger.rpc.api import CommitView, SyncStatus
 from openledger.rpc.server import RpcConfig, RpcServer
 from openledger.state.execute import Chain

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from openledger.consensus.certificate import verify_certificate
+from openledger.consensus.chain_rules import ValidatorSource
 from openledger.consensus.errors import ConsensusError
 from openledger.consensus.messages import CommitCertificate
 from openledger.consensus.validators import compute_proposer
@@ -50,7 +51,6 @@ from openledger.node.protocol import (
     encode_blocks,
     encode_get_blocks,
 )
-from openledger.node.validator_sets import ValidatorSource
 from openledger.state.errors import InvalidBlock
 
 log = logging.getLogger("openledger.sync")

@@ -5,7 +5,6 @@ active set, which changes only at epoch boundaries); `StakingValidators` reads i
 """
 
 from collections import OrderedDict
-from typing import Protocol
 
 from openledger.consensus.errors import ConsensusError
 from openledger.consensus.staking import read_validator_set
@@ -13,12 +12,6 @@ from openledger.consensus.validators import Validator, ValidatorSet
 from openledger.genesis.model import StakingParams
 from openledger.genesis.types import BlockNumber
 from openledger.state.store import ChainStore
-
-
-class ValidatorSource(Protocol):
-    """The validator set of any height this node has the parent state of."""
-
-    def for_height(self, height: BlockNumber) -> ValidatorSet: ...
 
 
 class StakingValidators:

@@ -8,15 +8,14 @@ from typing import Any
 
 from eth.db.trie import make_trie_root_and_nodes
 
+from openledger.consensus.chain_rules import BlockTemplate, compute_timestamp, make_template
 from openledger.consensus.events import ProposalReceived, VoteReceived
 from openledger.consensus.messages import NIL, VoteKind
 from openledger.consensus.signing import sign_proposal, sign_vote
 from openledger.genesis.types import BlockNumber, Hash32, Round
 from openledger.node.blocks import CandidateBlock
-from openledger.node.chain import BlockTemplate
 from openledger.node.consensus_host import ConsensusHost
 from openledger.node.protocol import MessageKind, ProposalMessage, encode_proposal
-from openledger.node.sealing import compute_timestamp, make_template
 
 
 class _TwoFaced(ConsensusHost):
@@ -45,7 +44,7 @@ class ConflictingProposer(_TwoFaced):
         store = self.chain.store
         parent = store.head
         template = make_template(
-            store, self.me, compute_timestamp(parent, int(self.scheduler.now())) + 1,  # type: ignore[arg-type]
+            self.me, compute_timestamp(parent, int(self.scheduler.now())) + 1,  # type: ignore[arg-type]
             store.get_commit(parent.block_number),
         )  # fmt: skip
         built = await self.chain.build_block(BlockTemplate(**{**_fields(template)}))
