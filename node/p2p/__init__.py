@@ -2,12 +2,12 @@
 
 It carries `(kind, payload)` messages between nodes of one chain and knows nothing of what they
 mean: consensus votes, transactions and blocks are the node's business. The node talks to it
-through the `Network` protocol; `P2PService` implements it over TCP, `MemoryTransport` in memory for
-deterministic tests. Modules, from the wire up: `identity` (keys and addresses), `handshake`,
-`framing`, `peer` (one session), `admission`, `service`, `gossip` (de-duplication), `memory`.
+through the `Network` protocol; `P2PService` implements it over TCP (the in-memory double the
+deterministic tests use is `tests/support/memory.py`). Modules, from the wire up: `identity` (keys
+and addresses), `handshake`, `framing`, `peer` (one session), `admission`, `service`, `gossip`
+(de-duplication).
 """
 
-from openledger.node.p2p.clock import FakeClock
 from openledger.node.p2p.config import TransportConfig
 from openledger.node.p2p.errors import (
     FrameAuthenticationError,
@@ -39,7 +39,6 @@ from openledger.node.p2p.identity import (
     parse_peer_address,
     short_peer_id,
 )
-from openledger.node.p2p.memory import LinkEvent, MemoryNetwork, MemoryTransport, MessageDelivery
 from openledger.node.p2p.network import (
     MAX_APPLICATION_KIND,
     MIN_APPLICATION_KIND,
@@ -56,7 +55,6 @@ __all__ = [
     "MAX_APPLICATION_KIND",
     "MIN_APPLICATION_KIND",
     "Direction",
-    "FakeClock",
     "FrameAuthenticationError",
     "FrameError",
     "FrameTooLarge",
@@ -65,13 +63,9 @@ __all__ = [
     "IncompatiblePeer",
     "InvalidNodeKey",
     "InvalidPeerAddress",
-    "LinkEvent",
     "ListenError",
     "MalformedFrame",
     "MalformedHello",
-    "MemoryNetwork",
-    "MemoryTransport",
-    "MessageDelivery",
     "MessageTooLarge",
     "Network",
     "NonceExhausted",

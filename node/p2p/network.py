@@ -1,7 +1,7 @@
 """The contract between the node and any transport: the `Network` protocol and its values.
 
 The node is written against `Network` and the three callbacks; `P2PService` (TCP) and
-`MemoryTransport` (deterministic, for tests) both satisfy it, so a multi-validator test runs the
+`MemoryTransport` (deterministic, in `tests/support/memory.py`) both satisfy it, so a multi-validator test runs the
 same node code as production. Payloads are opaque here: the transport carries `(kind, payload)`
 and never looks inside.
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eth_keys import keys
+from support.clock import FakeClock, ManualScheduler
+from support.memory import MemoryNetwork, MemoryTransport
 
 from openledger.consensus.events import TimeoutConfig
 from openledger.genesis.dev import derive_dev_keys, make_dev_genesis
@@ -21,10 +23,7 @@ from openledger.node.chain import NodeChain
 from openledger.node.chainspec import build_genesis, build_vm_class
 from openledger.node.consensus_host import ConsensusHost
 from openledger.node.evidence import EvidenceReporter
-from openledger.node.p2p.clock import FakeClock
-from openledger.node.p2p.memory import MemoryNetwork, MemoryTransport
 from openledger.node.safety import SafeSigner
-from openledger.node.timers import ManualScheduler
 from openledger.node.validator_sets import StakingValidators
 from openledger.state.execute import Chain
 from openledger.state.store import ChainStore

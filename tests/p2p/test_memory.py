@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 
 import pytest
+from support.clock import FakeClock
+from support.memory import LinkEvent, MemoryNetwork, MemoryTransport, MessageDelivery
 
-from openledger.node.p2p.clock import FakeClock
 from openledger.node.p2p.errors import MessageTooLarge
 from openledger.node.p2p.identity import PeerId
-from openledger.node.p2p.memory import LinkEvent, MemoryNetwork, MemoryTransport, MessageDelivery
 from openledger.node.p2p.network import Direction, Network
 
 A, B, C, D = (PeerId(name) for name in (b"alice", b"bob", b"carol", b"dave"))

@@ -21,7 +21,6 @@ import random
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from openledger.node.p2p.clock import FakeClock
 from openledger.node.p2p.framing import MAX_FRAME_SIZE, compute_max_payload_size
 from openledger.node.p2p.identity import PeerId
 from openledger.node.p2p.network import (
@@ -33,6 +32,7 @@ from openledger.node.p2p.network import (
     compute_excluded,
     validate_application_message,
 )
+from support.clock import FakeClock
 
 DropFilter = Callable[[PeerId, PeerId, int, bytes], bool]
 """`(sender, recipient, kind, payload) -> True` to lose that message."""
