@@ -64,17 +64,9 @@ def sign_vote(
     block_hash: bytes,
 ) -> Vote:
     """A vote signed with the key; `validator` is the key's address."""
-    key = _load_private_key(private_key_bytes)
     message = compute_vote_sign_bytes(chain_id, height, round, kind, block_hash)
-    return Vote(
-        chain_id=chain_id,
-        height=height,
-        round=round,
-        kind=kind,
-        block_hash=block_hash,
-        validator=Address(key.public_key.to_canonical_address()),
-        signature=key.sign_msg_hash(message).to_bytes(),
-    )
+    validator, signature = _sign(private_key_bytes, message)
+    return Vote(chain_id, height, round, kind, block_hash, validator, signature)
 
 
 def sign_proposal(
@@ -87,17 +79,9 @@ def sign_proposal(
     pol_round: Round,
 ) -> Proposal:
     """A proposal signed with the key; `proposer` is the key's address."""
-    key = _load_private_key(private_key_bytes)
     message = compute_proposal_sign_bytes(chain_id, height, round, block_hash, pol_round)
-    return Proposal(
-        chain_id=chain_id,
-        height=height,
-        round=round,
-        block_hash=block_hash,
-        pol_round=pol_round,
-        proposer=Address(key.public_key.to_canonical_address()),
-        signature=key.sign_msg_hash(message).to_bytes(),
-    )
+    proposer, signature = _sign(private_key_bytes, message)
+    return Proposal(chain_id, height, round, block_hash, pol_round, proposer, signature)
 
 
 def recover_vote_signer(vote: Vote) -> Address:
@@ -141,6 +125,12 @@ def _load_private_key(private_key_bytes: bytes) -> PrivateKey:
         raise ConsensusError(
             "a validator key must be 32 bytes encoding an integer in [1, secp256k1 order)"
         ) from exc
+
+
+def _sign(private_key_bytes: bytes, message: Hash32) -> tuple[Address, bytes]:
+    """(the key's address, its 65-byte signature of `message`): the one place a key signs."""
+    key = _load_private_key(private_key_bytes)
+    return Address(key.public_key.to_canonical_address()), key.sign_msg_hash(message).to_bytes()
 
 
 def _recover_address(message: Hash32, signature: bytes, error: type[ConsensusError]) -> Address:

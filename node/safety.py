@@ -14,6 +14,7 @@ precommit (the "amnesia" fault).
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -77,41 +78,41 @@ class SafeSigner:
     ) -> Vote | None:
         """The signed vote, or None when signing it could be a double sign."""
         step = SignStep.PREVOTE if kind is VoteKind.PREVOTE else SignStep.PRECOMMIT
-        previous = self._previous_signature(height, round, step, block_hash)
-        if previous is not None:
-            return Vote.decode(previous)
-        if not self._may_sign(height, round, step, block_hash):
-            return None
-        vote = sign_vote(
-            self._key,
-            chain_id=self.chain_id,
-            height=height,
-            round=round,
-            kind=kind,
-            block_hash=block_hash,
-        )
-        self._record(height, round, step, block_hash, vote.encode())
-        return vote
+        signed = self._sign_once(
+            height, round, step, block_hash,
+            lambda: sign_vote(
+                self._key, chain_id=self.chain_id, height=height, round=round, kind=kind,
+                block_hash=block_hash,
+            ).encode(),
+        )  # fmt: skip
+        return None if signed is None else Vote.decode(signed)
 
     def sign_proposal(
         self, height: BlockNumber, round: Round, block_hash: Hash32, pol_round: Round
     ) -> Proposal | None:
         """The signed proposal, or None when signing it could be a double sign."""
-        previous = self._previous_signature(height, round, SignStep.PROPOSAL, block_hash)
+        signed = self._sign_once(
+            height, round, SignStep.PROPOSAL, block_hash,
+            lambda: sign_proposal(
+                self._key, chain_id=self.chain_id, height=height, round=round,
+                block_hash=block_hash, pol_round=pol_round,
+            ).encode(),
+        )  # fmt: skip
+        return None if signed is None else Proposal.decode(signed)
+
+    def _sign_once(
+        self, height: int, round: int, step: SignStep, block_hash: bytes, sign: Callable[[], bytes]
+    ) -> bytes | None:
+        """The encoded message `sign` makes, recorded (fsync) before it is returned; the one
+        already made for this step and block; or None when signing could be a double sign."""
+        previous = self._previous_signature(height, round, step, block_hash)
         if previous is not None:
-            return Proposal.decode(previous)
-        if not self._may_sign(height, round, SignStep.PROPOSAL, block_hash):
+            return previous
+        if not self._may_sign(height, round, step, block_hash):
             return None
-        proposal = sign_proposal(
-            self._key,
-            chain_id=self.chain_id,
-            height=height,
-            round=round,
-            block_hash=block_hash,
-            pol_round=pol_round,
-        )
-        self._record(height, round, SignStep.PROPOSAL, block_hash, proposal.encode())
-        return proposal
+        message = sign()
+        self._record(height, round, step, block_hash, message)
+        return message
 
     def save_lock(self, lock: LockRecord) -> None:
         """Persist the lock (fsync) before the votes that depend on it are sent."""
