@@ -62,6 +62,7 @@ from transfers import SignedTransfer, sign_transfers
 
 from openledger.genesis.dev import derive_dev_keys
 from openledger.node import devnet as devnet_lib
+from openledger.node import devnet_processes
 
 VALIDATORS = 4
 FUNDED_DEV_ACCOUNTS = 10
@@ -215,7 +216,7 @@ def run_network(
 ) -> tuple[BlockTimeResult, FinalityResult, ThroughputResult]:
     """`devnet up`, the three measurements, and `devnet down` whatever happens."""
     try:
-        devnet_lib.up(devnet)
+        devnet_processes.up(devnet)
         return asyncio.run(measure_network(devnet, parameters, batches, finality_transfers))
     except Exception:
         for node in devnet.nodes:
@@ -225,7 +226,7 @@ def run_network(
                 print(f"--- {log}, last lines:", *tail, sep="\n")
         raise
     finally:
-        devnet_lib.down(devnet, timeout=20)
+        devnet_processes.down(devnet, timeout=20)
 
 
 async def measure_network(

@@ -26,6 +26,7 @@ from openledger.genesis.keystore import (
 )
 from openledger.genesis.load import load_genesis
 from openledger.node import devnet as devnet_lib
+from openledger.node import devnet_processes
 from openledger.node.service import (
     NetworkOptions,
     Node,
@@ -196,14 +197,14 @@ def devnet_compose(args: argparse.Namespace) -> int:
 
 def devnet_up(args: argparse.Namespace) -> int:
     network = devnet_lib.Devnet.load(args.directory)
-    started = devnet_lib.up(network)
+    started = devnet_processes.up(network)
     print(f"started: {', '.join(started) or 'nothing (all running)'}")
     _print_status(network)
     return 0
 
 
 def devnet_down(args: argparse.Namespace) -> int:
-    stopped = devnet_lib.down(devnet_lib.Devnet.load(args.directory))
+    stopped = devnet_processes.down(devnet_lib.Devnet.load(args.directory))
     print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
     return 0
 
@@ -217,7 +218,7 @@ def _print_status(network: "devnet_lib.Devnet") -> None:
     print(
         f"{'node':<12} {'role':<9} {'state':<8} {'height':>7} {'peers':>5} {'round':>5} {'last block':>10}  rpc"
     )
-    for row in devnet_lib.status(network):
+    for row in devnet_processes.status(network):
         age = f"{row['last_block_age']:.1f}s ago" if "last_block_age" in row else "-"
         print(
             f"{row['name']:<12} {row['role']:<9} {row['state']:<8} {row.get('height', '-'):>7} "

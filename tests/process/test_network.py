@@ -23,6 +23,7 @@ from helpers import DEV_KEYS, rpc, wait_for
 from openledger.genesis.keystore import LIGHT_SCRYPT_N, write_keystore
 from openledger.genesis.model import STAKING_ADDRESS
 from openledger.node import devnet as devnet_lib
+from openledger.node import devnet_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -34,11 +35,11 @@ def network(tmp_path: Path) -> Iterator[devnet_lib.Devnet]:
         tmp_path / "devnet", validators=4, rpc_nodes=1, light_kdf=True,
         p2p_base_port=base, rpc_base_port=base + 5,
     )  # fmt: skip
-    devnet_lib.up(devnet)
+    devnet_processes.up(devnet)
     try:
         yield devnet
     finally:
-        devnet_lib.down(devnet, timeout=20)
+        devnet_processes.down(devnet, timeout=20)
 
 
 def _url(node: devnet_lib.DevnetNode) -> str:
@@ -188,7 +189,7 @@ def test_sigkill_a_validator_under_load_then_it_catches_up(network: devnet_lib.D
         os.kill(_pid(network, victim.name), signal.SIGKILL)
         before = max(_height(n) for n in others)
         _wait_heights(others, before + 5)  # the other three go on
-        devnet_lib.up(network)  # restarts the killed one from its data directory
+        devnet_processes.up(network)  # restarts the killed one from its data directory
         target = max(_height(n) for n in others) + 3
         _wait_heights(list(network.nodes), target)
         wait_for(lambda: len(load.receipts) >= 15, timeout=60, what="receipts after the restart")
@@ -223,7 +224,7 @@ def test_two_of_four_stopped_halts_without_forking_then_resumes(network: devnet_
     # Half of the stake cannot commit: at most the decision that was in flight lands.
     assert max(_height(n) for n in running) <= halted_at + 1
     _assert_same_chain(network, running)
-    devnet_lib.up(network)
+    devnet_processes.up(network)
     _wait_heights(list(network.nodes), halted_at + 5, timeout=180)
     _assert_same_chain(network)
     _assert_no_double_signing(network)
