@@ -18,7 +18,11 @@ from eth_hash.auto import keccak
 from openledger.consensus.chain_rules import BlockTemplate
 from openledger.genesis.types import Address, Hash32, Wei
 from openledger.node.mempool import Mempool, PoolTransaction
-from openledger.state.errors import InvalidTransaction
+from openledger.state.errors import (
+    AlreadyKnown,
+    GasLimitReached,
+    InvalidTransaction,
+)
 from openledger.state.execute import (
     BlockBuilder,
     Chain,
@@ -101,7 +105,7 @@ class NodeChain:
         With `announce` False the gossip listeners are not told (the caller relays it itself).
         """
         if keccak(raw) in self.mempool:
-            raise InvalidTransaction("already known", f"transaction 0x{keccak(raw).hex()}")
+            raise AlreadyKnown(keccak(raw))
         transaction = self.decode(raw)
         state = self._head_state()
         result = self.mempool.add(transaction, raw, state, self.next_base_fee())
@@ -168,7 +172,7 @@ class NodeChain:
                 builder.add_transaction(entry.transaction)
             except InvalidTransaction as error:
                 failed_senders.add(entry.sender)
-                if error.reason != "gas limit reached":
+                if not isinstance(error, GasLimitReached):
                     rejected.append((entry.hash, str(error)))
         return BuiltBlock(builder.finish(), tuple(rejected))
 

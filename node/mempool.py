@@ -26,7 +26,16 @@ from typing import Protocol
 from eth.abc import SignedTransactionAPI
 
 from openledger.genesis.types import Address, Gas, Hash32, Wei
-from openledger.state.errors import InvalidTransaction
+from openledger.state.errors import (
+    AlreadyKnown,
+    FeeCapBelowBaseFee,
+    InsufficientFunds,
+    NonceTooHigh,
+    NonceTooLow,
+    ReplacementUnderpriced,
+    SenderNotEoa,
+    TxPoolFull,
+)
 from openledger.state.fork import is_eoa_code
 from openledger.state.transactions import compute_effective_tip, compute_upfront_cost
 
@@ -122,31 +131,19 @@ class Mempool:
         """
         tx_hash = Hash32(transaction.hash)
         if tx_hash in self._by_hash:
-            raise InvalidTransaction("already known", f"transaction 0x{tx_hash.hex()}")
+            raise AlreadyKnown(tx_hash)
         sender = Address(transaction.sender)
         account_nonce = state.get_nonce(sender)
         nonce = int(transaction.nonce)
         if nonce < account_nonce:
-            raise InvalidTransaction(
-                "nonce too low", f"next nonce {account_nonce}, tx nonce {nonce}"
-            )
+            raise NonceTooLow(account_nonce, nonce)
         if nonce > account_nonce + self.limits.max_nonce_gap:
-            raise InvalidTransaction(
-                "nonce too high",
-                f"next nonce {account_nonce}, tx nonce {nonce}, at most "
-                f"{self.limits.max_nonce_gap} ahead",
-            )
+            raise NonceTooHigh(account_nonce, nonce, self.limits.max_nonce_gap)
         code = state.get_code(sender)
         if not is_eoa_code(code):
-            raise InvalidTransaction(
-                "sender not an eoa", f"address 0x{sender.hex()}, len(code): {len(code)}"
-            )
+            raise SenderNotEoa(sender, len(code))
         if transaction.max_fee_per_gas < base_fee:
-            raise InvalidTransaction(
-                "max fee per gas less than block base fee",
-                f"address 0x{sender.hex()}, maxFeePerGas: {transaction.max_fee_per_gas}, "
-                f"baseFee: {base_fee}",
-            )
+            raise FeeCapBelowBaseFee(sender, transaction.max_fee_per_gas, base_fee)
         queue = self._by_sender.get(sender, {})
         existing = queue.get(nonce)
         if existing is not None:
@@ -156,15 +153,11 @@ class Mempool:
             compute_upfront_cost(item.transaction) for n, item in queue.items() if n < nonce
         )
         if balance < needed:
-            raise InvalidTransaction(
-                "insufficient funds for gas * price + value",
-                f"address 0x{sender.hex()} have {balance} want {needed}",
-            )
+            raise InsufficientFunds.of_account(sender, balance, needed)
         if existing is None:
             if len(queue) >= self.limits.max_per_sender:
-                raise InvalidTransaction(
-                    "txpool is full",
-                    f"account 0x{sender.hex()} already has {len(queue)} transactions in the pool",
+                raise TxPoolFull(
+                    f"account 0x{sender.hex()} already has {len(queue)} transactions in the pool"
                 )
             if len(self._by_hash) >= self.limits.max_total:
                 self._evict_for(transaction, sender, base_fee)
@@ -186,11 +179,8 @@ class Mempool:
         fee_ok = new.max_fee_per_gas * 100 >= old.max_fee_per_gas * bump
         tip_ok = new.max_priority_fee_per_gas * 100 >= old.max_priority_fee_per_gas * bump
         if not (fee_ok and tip_ok):
-            raise InvalidTransaction(
-                "replacement transaction underpriced",
-                f"raise maxFeePerGas and maxPriorityFeePerGas by at least "
-                f"{self.limits.price_bump_percent}% (now {old.max_fee_per_gas} and "
-                f"{old.max_priority_fee_per_gas})",
+            raise ReplacementUnderpriced(
+                self.limits.price_bump_percent, old.max_fee_per_gas, old.max_priority_fee_per_gas
             )
 
     def _evict_for(self, incoming: SignedTransactionAPI, sender: Address, base_fee: Wei) -> None:
@@ -212,9 +202,7 @@ class Mempool:
                 pending = tail.nonce < self.pending_nonce(other, self._account_nonce.get(other, 0))
                 outbid.append((int(pending), tail_tip, tail.arrival, tail))
         if not outbid:
-            raise InvalidTransaction(
-                "txpool is full", "every transaction the pool could drop pays at least as much"
-            )
+            raise TxPoolFull("every transaction the pool could drop pays at least as much")
         self._remove(min(outbid)[3])
 
     # --- reads ----------------------------------------------------------------------------------

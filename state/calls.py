@@ -16,7 +16,9 @@ from eth_utils import ValidationError
 
 from openledger.genesis.types import Address, Gas, Wei
 from openledger.state.db import LevelDB, Overlay
-from openledger.state.errors import InvalidTransaction
+from openledger.state.errors import (
+    InsufficientFunds,
+)
 from openledger.state.execute import Chain, StateOverrides, apply_overrides
 from openledger.state.precompile import ERROR_SELECTOR
 from openledger.state.transactions import compute_floor_gas
@@ -98,9 +100,9 @@ def estimate_gas(
         balance = state.get_balance(request.sender) - request.value
         high = Gas(max(0, min(high, balance // request.max_fee_per_gas)))
         if high < _intrinsic_gas(chain, request):
-            raise InvalidTransaction(
-                "insufficient funds for gas * price + value",
+            raise InsufficientFunds(
                 f"balance {state.get_balance(request.sender)}, value {request.value}",
+                have=state.get_balance(request.sender),
             )
 
     def attempt(gas: int) -> CallResult:
@@ -213,9 +215,7 @@ def _apply_call(chain: Chain, state, request: CallRequest, gas: Gas) -> CallResu
     try:
         computation = state.apply_transaction(transaction)
     except ValidationError as error:
-        raise InvalidTransaction(
-            "insufficient funds for gas * price + value", str(error)
-        ) from error
+        raise InsufficientFunds(str(error)) from error
     return _call_result(cast(SignedTransactionAPI, transaction), computation)
 
 

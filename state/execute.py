@@ -21,7 +21,12 @@ from eth_utils import ValidationError
 
 from openledger.genesis.types import Address, ChainId, Gas, Wei
 from openledger.state.db import LevelDB, Overlay
-from openledger.state.errors import InvalidBlock, InvalidTransaction
+from openledger.state.errors import (
+    GasLimitReached,
+    IntrinsicGasTooLow,
+    InvalidBlock,
+    RefusedByEvm,
+)
 from openledger.state.fork import BlockInputs, OpenLedgerVM
 from openledger.state.store import ExecutedBlock
 from openledger.state.transactions import compute_floor_gas
@@ -117,21 +122,17 @@ class BlockBuilder:
         nonce, balance too low, not enough gas left in the block).
         """
         if transaction.gas > self.gas_remaining:
-            raise InvalidTransaction(
-                "gas limit reached", f"needs {transaction.gas}, block has {self.gas_remaining}"
-            )
+            raise GasLimitReached(transaction.gas, self.gas_remaining)
         floor = compute_floor_gas(transaction.data)
         if transaction.gas < floor:
             # EIP-7623 makes such a transaction invalid; py-evm 0.12.1b1 would run it and charge
             # the sender more than its gas limit.
-            raise InvalidTransaction(
-                "intrinsic gas too low", f"have {transaction.gas}, want {floor}"
-            )
+            raise IntrinsicGasTooLow(transaction.gas, floor)
         try:
             receipt, _ = self._vm.apply_transaction(self._header, transaction)
         except ValidationError as error:
             # py-evm validates nonce, balance and fee cap before it changes anything.
-            raise InvalidTransaction("invalid transaction", str(error)) from error
+            raise RefusedByEvm(str(error)) from error
         self._header = self._vm.add_receipt_to_header(self._header, receipt)
         self._transactions.append(transaction)
         self._receipts.append(receipt)

@@ -12,7 +12,19 @@ from eth_keys.exceptions import BadSignature
 from eth_utils import ValidationError
 
 from openledger.genesis.types import ChainId, Gas
-from openledger.state.errors import InvalidTransaction
+from openledger.state.errors import (
+    ExceedsBlockGasLimit,
+    InitcodeTooLarge,
+    IntrinsicGasTooLow,
+    InvalidChainId,
+    InvalidRlp,
+    InvalidSender,
+    OversizedData,
+    RefusedByEvm,
+    TipAboveFeeCap,
+    UnprotectedTransaction,
+    UnsupportedTransactionType,
+)
 from openledger.state.fork import OpenLedgerVM
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -32,20 +44,17 @@ _BASE_GAS = 21000
 def decode_transaction(raw: bytes, vm_class: type[OpenLedgerVM]) -> SignedTransactionAPI:
     """Decode and signature-check an encoded transaction."""
     if len(raw) > MAX_TRANSACTION_SIZE:
-        raise InvalidTransaction(
-            "oversized data", f"transaction size {len(raw)}, limit {MAX_TRANSACTION_SIZE}"
-        )
+        raise OversizedData(len(raw), MAX_TRANSACTION_SIZE)
     if not raw:
-        raise InvalidTransaction("invalid RLP", "the transaction is empty")
+        raise InvalidRlp("the transaction is empty")
     # Bytes 0x00..0x7f open an EIP-2718 envelope; a legacy transaction is an RLP list (0xc0 and
     # up), so there is no envelope of type 0.
     if raw[0] <= 0x7F and (raw[0] == 0 or raw[0] not in SUPPORTED_TYPES):
         if raw[0] == BLOB_TRANSACTION_TYPE:
-            raise InvalidTransaction(
-                "transaction type not supported",
-                "blob transactions (type 3) are refused: this chain has no blob network",
+            raise UnsupportedTransactionType(
+                "blob transactions (type 3) are refused: this chain has no blob network"
             )
-        raise InvalidTransaction("transaction type not supported", f"unknown type {raw[0]}")
+        raise UnsupportedTransactionType(f"unknown type {raw[0]}")
     try:
         transaction = vm_class.get_transaction_builder().decode(raw)
     # TypeError: pyrlp's integer sedes meets a list where a malformed access list has one.
@@ -56,35 +65,29 @@ def decode_transaction(raw: bytes, vm_class: type[OpenLedgerVM]) -> SignedTransa
         ValueError,
         TypeError,
     ) as error:
-        raise InvalidTransaction(
-            "invalid RLP", f"cannot decode the transaction: {error}"
-        ) from error
+        raise InvalidRlp(f"cannot decode the transaction: {error}") from error
     if transaction.encode() != raw and rlp.encode(transaction) != raw:
-        raise InvalidTransaction("invalid RLP", "the transaction is not canonically encoded")
+        raise InvalidRlp("the transaction is not canonically encoded")
     # The signature first: py-evm's `validate()` of a legacy transaction also recovers the
     # sender, and a bad signature must be refused with the same reason whatever the type.
     try:
         transaction.check_signature_validity()
         _ = transaction.sender
     except (BadSignature, ValidationError, ValueError) as error:
-        raise InvalidTransaction("invalid sender", f"bad signature: {error}") from error
+        raise InvalidSender(f"bad signature: {error}") from error
     # EIP-2: a signature with s above n/2 has a twin (n - s) that recovers the same sender, so a
     # third party could re-sign a pending transaction under another hash. py-evm checks this for
     # legacy transactions only; geth refuses it for every type.
     if transaction.s > SECP256K1_N // 2:
-        raise InvalidTransaction(
-            "invalid sender", "signature s value is above secp256k1n/2 (EIP-2)"
-        )
+        raise InvalidSender("signature s value is above secp256k1n/2 (EIP-2)")
     # py-evm's `validate()` of legacy and type 1 transactions refuses gas below the intrinsic gas
     # in its own words; refuse it with the reason clients match on, whatever the type.
     if transaction.gas < transaction.intrinsic_gas:
-        raise InvalidTransaction(
-            "intrinsic gas too low", f"have {transaction.gas}, want {transaction.intrinsic_gas}"
-        )
+        raise IntrinsicGasTooLow(transaction.gas, transaction.intrinsic_gas)
     try:
         transaction.validate()
     except ValidationError as error:
-        raise InvalidTransaction("invalid transaction", str(error)) from error
+        raise RefusedByEvm(str(error)) from error
     return transaction
 
 
@@ -98,33 +101,18 @@ def check_transaction(
     """Apply the rules that depend only on the transaction and the chain's constants."""
     if transaction.chain_id is None:
         if not allow_unprotected:
-            raise InvalidTransaction(
-                "only replay-protected (EIP-155) transactions allowed over RPC",
-                "sign with a chain id, or start the node with --rpc.allow-unprotected-txs",
-            )
+            raise UnprotectedTransaction()
     elif transaction.chain_id != chain_id:
-        raise InvalidTransaction(
-            "invalid chain id",
-            f"the transaction is signed for chain {transaction.chain_id}, this chain is {chain_id}",
-        )
+        raise InvalidChainId(transaction.chain_id, chain_id)
     if transaction.gas > block_gas_limit:
-        raise InvalidTransaction(
-            "exceeds block gas limit", f"gas {transaction.gas}, block limit {block_gas_limit}"
-        )
+        raise ExceedsBlockGasLimit(transaction.gas, block_gas_limit)
     needed = max(transaction.intrinsic_gas, compute_floor_gas(transaction.data))
     if transaction.gas < needed:
-        raise InvalidTransaction("intrinsic gas too low", f"have {transaction.gas}, want {needed}")
+        raise IntrinsicGasTooLow(transaction.gas, needed)
     if transaction.max_priority_fee_per_gas > transaction.max_fee_per_gas:
-        raise InvalidTransaction(
-            "max priority fee per gas higher than max fee per gas",
-            f"maxPriorityFeePerGas {transaction.max_priority_fee_per_gas}, "
-            f"maxFeePerGas {transaction.max_fee_per_gas}",
-        )
+        raise TipAboveFeeCap(transaction.max_priority_fee_per_gas, transaction.max_fee_per_gas)
     if not transaction.to and len(transaction.data) > MAX_INITCODE_SIZE:
-        raise InvalidTransaction(
-            "max initcode size exceeded",
-            f"code size {len(transaction.data)}, limit {MAX_INITCODE_SIZE}",
-        )
+        raise InitcodeTooLarge(len(transaction.data), MAX_INITCODE_SIZE)
 
 
 def compute_floor_gas(data: bytes) -> int:
