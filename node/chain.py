@@ -45,6 +45,24 @@ class BuiltBlock:
     """Transactions taken from the pool that could not be included, with the reason."""
 
 
+def start_block(
+    chain: Chain, store: ChainStore, parent: BlockHeaderAPI, template: BlockTemplate
+) -> BlockBuilder:
+    """A builder of the block after `parent` with the header fields of `template`: how every
+    block of this node starts (and the test chain harness's blocks too)."""
+    return BlockBuilder(
+        chain,
+        store.db,
+        parent,
+        coinbase=template.proposer,
+        timestamp=template.timestamp,
+        extra_data=template.extra_data,
+        mix_hash=template.mix_hash,
+        inputs=BlockInputs(template.proposer, template.last_commit_signers),
+        overrides=template.overrides,
+    )
+
+
 class NodeChain:
     """Store, mempool and execution of one node."""
 
@@ -152,17 +170,7 @@ class NodeChain:
     def _build(
         self, parent: BlockHeaderAPI, template: BlockTemplate, candidates: list[PoolTransaction]
     ) -> BuiltBlock:
-        builder = BlockBuilder(
-            self.chain,
-            self.store.db,
-            parent,
-            coinbase=template.proposer,
-            timestamp=template.timestamp,
-            extra_data=template.extra_data,
-            mix_hash=template.mix_hash,
-            inputs=BlockInputs(template.proposer, template.last_commit_signers),
-            overrides=template.overrides,
-        )
+        builder = start_block(self.chain, self.store, parent, template)
         rejected: list[tuple[Hash32, str]] = []
         failed_senders: set[Address] = set()
         for entry in candidates:

@@ -13,13 +13,14 @@ from typing import Any
 
 import rlp
 from eth._utils.address import generate_contract_address
-from eth.abc import BlockHeaderAPI, ReceiptAPI, StateAPI
+from eth.abc import BlockHeaderAPI, ReceiptAPI
 from eth.rlp.accounts import Account as RlpAccount
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account as EthAccount
 from eth_hash.auto import keccak
 from helpers import compile_solidity, normalize_abi_value
+from support.chain import ChainHarness
 from trie import HexaryTrie
 from trie.iter import NodeIterator
 
@@ -43,12 +44,12 @@ from openledger.genesis.model import (
 )
 from openledger.genesis.types import Address, ChainId, Gas, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
+from openledger.node.sealing import SoloSealer
 from openledger.state.calls import CallRequest, CallResult, decode_revert_reason, run_call
-from openledger.state.execute import BlockBuilder, Chain, compute_next_base_fee
-from openledger.state.fork import BlockInputs, OpenLedgerVM
+from openledger.state.execute import Chain, compute_next_base_fee
+from openledger.state.fork import OpenLedgerVM
 from openledger.state.proofs import get_proof
 from openledger.state.store import ChainStore
-from openledger.state.transactions import decode_transaction
 
 CHAIN_ID = ChainId(1337)
 KEYS: tuple[DevKey, ...] = derive_dev_keys(10)
@@ -190,11 +191,10 @@ class Sent:
 
 
 @dataclass
-class AttributionChain:
-    """A chain with the attribution precompiles, in a temporary directory."""
+class AttributionChain(ChainHarness):
+    """A chain with the attribution precompiles, in a temporary directory, on the node's build
+    path (`support.chain`), sealed by the dev validator."""
 
-    store: ChainStore
-    chain: Chain
     genesis: Genesis
     abi: Abi
     burned: int = 0
@@ -216,43 +216,24 @@ class AttributionChain:
         genesis = genesis or make_genesis()
         vm_class = vm_class or build_vm_class(genesis)
         store = ChainStore.open(path, build_genesis(genesis), vm_class)
-        return cls(store, Chain(vm_class, genesis.chain_id), genesis, abi)
-
-    def close(self) -> None:
-        self.store.close()
+        sealer = SoloSealer(VALIDATOR.private_key, genesis.chain_id)
+        return cls(store, Chain(vm_class, genesis.chain_id), sealer, genesis, abi)
 
     @property
     def params(self) -> AttributionParams:
         return self.genesis.openledger.attribution
 
-    @property
-    def head(self) -> BlockHeaderAPI:
-        return self.store.head
-
-    def state(self) -> StateAPI:
-        return self.store.state_at(self.head)
-
     # --- blocks ---------------------------------------------------------------------------------
 
-    def mine(self, raws: Iterable[bytes] = (), *, seconds: int = 1) -> list[ReceiptAPI]:
+    def mine(self, raws: Iterable[bytes] = (), *, seconds: int = 1) -> list[ReceiptAPI]:  # type: ignore[override]
         """Execute and commit the next block, `seconds` after the head."""
-        parent = self.head
-        builder = BlockBuilder(
-            self.chain, self.store.db, parent, coinbase=VALIDATOR.address,
-            timestamp=parent.timestamp + seconds, extra_data=b"", mix_hash=b"\x00" * 32,
-            inputs=BlockInputs(VALIDATOR.address,
-                               (VALIDATOR.address,) if parent.block_number else ()),
-        )  # fmt: skip
-        receipts = [
-            builder.add_transaction(decode_transaction(raw, self.chain.vm_class)) for raw in raws
-        ]
-        executed = builder.finish()
+        executed = self.build(raws, seconds=seconds)
         header = executed.block.header
         self.burned += int(header.gas_used) * int(header.base_fee_per_gas)
         if header.block_number >= 2:
             self.issued += self.genesis.openledger.staking.block_reward
-        self.store.commit(executed, None)
-        return receipts
+        self.commit(executed)
+        return list(executed.receipts)
 
     def mine_until(self, number: int) -> None:
         while self.head.block_number < number:

@@ -10,12 +10,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eth.abc import BlockHeaderAPI, ReceiptAPI, StateAPI
+from eth.abc import ReceiptAPI, StateAPI
 from eth.vm.chain_context import ChainContext
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account as EthAccount
 from helpers import normalize_abi_value
+from support.chain import ChainHarness
 
 from openledger.consensus.messages import Vote, VoteKind
 from openledger.consensus.signing import sign_vote
@@ -34,14 +35,13 @@ from openledger.genesis.model import (
 )
 from openledger.genesis.types import Address, BlockNumber, ChainId, Gas, Round, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
+from openledger.node.sealing import SoloSealer
 from openledger.state.calls import CallRequest, CallResult, decode_revert_reason, run_call
 from openledger.state.db import Overlay
-from openledger.state.execute import BlockBuilder, Chain
-from openledger.state.fork import BlockInputs
+from openledger.state.execute import Chain
 from openledger.state.precompile import Storage
 from openledger.state.proofs import get_proof
 from openledger.state.store import ChainStore, ExecutedBlock
-from openledger.state.transactions import decode_transaction
 
 CHAIN_ID = ChainId(1337)
 KEYS: tuple[DevKey, ...] = derive_dev_keys(10)
@@ -129,11 +129,10 @@ def encode_vote(vote: Vote) -> bytes:
 
 
 @dataclass
-class StakingChain:
-    """A chain with the staking precompile, in a temporary directory."""
+class StakingChain(ChainHarness):
+    """A chain with the staking precompile, in a temporary directory, on the node's build path
+    (`support.chain`), sealed by `KEYS[0]`."""
 
-    store: ChainStore
-    chain: Chain
     genesis: Genesis
 
     @classmethod
@@ -141,18 +140,12 @@ class StakingChain:
         genesis = genesis or make_genesis()
         vm_class = build_vm_class(genesis)
         store = ChainStore.open(path, build_genesis(genesis), vm_class)
-        return cls(store, Chain(vm_class, genesis.chain_id), genesis)
-
-    def close(self) -> None:
-        self.store.close()
+        sealer = SoloSealer(KEYS[0].private_key, genesis.chain_id)
+        return cls(store, Chain(vm_class, genesis.chain_id), sealer, genesis)
 
     @property
     def params(self) -> StakingParams:
         return self.genesis.openledger.staking
-
-    @property
-    def head(self) -> BlockHeaderAPI:
-        return self.store.head
 
     # --- blocks --------------------------------------------------------------------------------
 
@@ -163,7 +156,7 @@ class StakingChain:
             return ()
         return tuple(m.address for m in get_signing_set(self.ledger(), head).members)
 
-    def execute(
+    def execute(  # type: ignore[override]
         self,
         raws: Iterable[bytes] = (),
         *,
@@ -171,19 +164,11 @@ class StakingChain:
         proposer: Address = PROPOSER,
     ) -> tuple[ExecutedBlock, list[ReceiptAPI]]:
         """The next block with these transactions, executed, not committed."""
-        parent = self.head
-        builder = BlockBuilder(
-            self.chain, self.store.db, parent, coinbase=proposer,
-            timestamp=parent.timestamp + 1, extra_data=b"", mix_hash=b"\x00" * 32,
-            inputs=BlockInputs(proposer, tuple(
-                self.default_signers() if signers is None else signers)),
-        )  # fmt: skip
-        receipts = [
-            builder.add_transaction(decode_transaction(raw, self.chain.vm_class)) for raw in raws
-        ]
-        return builder.finish(), receipts
+        chosen = self.default_signers() if signers is None else signers
+        executed = self.build(raws, proposer=proposer, signers=chosen)
+        return executed, list(executed.receipts)
 
-    def mine(
+    def mine(  # type: ignore[override]
         self,
         raws: Iterable[bytes] = (),
         *,
@@ -192,7 +177,7 @@ class StakingChain:
     ) -> list[ReceiptAPI]:
         """Execute and commit the next block; returns its receipts."""
         executed, receipts = self.execute(raws, signers=signers, proposer=proposer)
-        self.store.commit(executed, None)
+        self.commit(executed)
         return receipts
 
     def mine_until(self, number: int, *, signers: Sequence[Address] | None = None) -> None:
@@ -263,9 +248,6 @@ class StakingChain:
         return decode_result(name, result.output)
 
     # --- state ---------------------------------------------------------------------------------
-
-    def state(self) -> StateAPI:
-        return self.store.state_at(self.head)
 
     def state_of(self, executed: ExecutedBlock) -> StateAPI:
         """The state after an executed, uncommitted block."""

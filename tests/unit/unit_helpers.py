@@ -13,14 +13,14 @@ from typing import Any
 
 from eth.abc import SignedTransactionAPI
 from eth_account import Account as EthAccount
+from support.chain import ChainHarness
 
 from openledger.genesis.dev import DevKey, derive_dev_keys, make_dev_genesis
 from openledger.genesis.load import with_precompile_code
 from openledger.genesis.model import GWEI, Account, Genesis
 from openledger.genesis.types import Address, ChainId
-from openledger.state.execute import BlockBuilder, Chain
-from openledger.state.fork import BlockInputs, OpenLedgerVM, make_vm_class
-from openledger.state.store import ChainStore, ExecutedBlock
+from openledger.state.fork import OpenLedgerVM, make_vm_class
+from openledger.state.store import ExecutedBlock
 from openledger.state.transactions import decode_transaction
 
 CHAIN_ID = ChainId(1337)
@@ -172,45 +172,21 @@ def make_genesis(**changes: Any) -> Genesis:
 
 
 @dataclass
-class LocalChain:
-    """A chain store in a temporary directory and the means to add blocks to it."""
-
-    store: ChainStore
-    chain: Chain
+class LocalChain(ChainHarness):
+    """A chain store in a temporary directory and the means to add blocks to it (the node's build
+    path: `support.chain`), sealed by the validator `KEYS[9]`."""
 
     @classmethod
     def open(cls, path: Path, genesis: Genesis | None = None) -> "LocalChain":
         """Open (or create) the chain in `path`."""
-        genesis = genesis or make_genesis()
-        return cls(ChainStore.open(path, genesis, VM_CLASS), Chain(VM_CLASS, genesis.chain_id))
-
-    def builder(self, *, timestamp: int | None = None) -> BlockBuilder:
-        """A builder for the block after the head."""
-        parent = self.store.head
-        return BlockBuilder(
-            self.chain,
-            self.store.db,
-            parent,
-            coinbase=PROPOSER,
-            timestamp=parent.timestamp + 1 if timestamp is None else timestamp,
-            extra_data=b"",
-            mix_hash=b"\x00" * 32,
-            inputs=BlockInputs(PROPOSER),
-        )
-
-    def execute(self, raws: Sequence[bytes] = ()) -> ExecutedBlock:
-        """The next block with these transactions, executed but not committed."""
-        builder = self.builder()
-        for raw in raws:
-            builder.add_transaction(decode(raw))
-        return builder.finish()
+        return cls.open_chain(path, genesis or make_genesis(), VM_CLASS, KEYS[9].private_key)
 
     def add_block(
         self, raws: Sequence[bytes] = (), certificate: bytes | None = None
     ) -> ExecutedBlock:
-        """Execute the next block and commit it."""
+        """Execute the next block and commit it (with `certificate`, by default the sealer's)."""
         executed = self.execute(raws)
-        self.store.commit(executed, certificate)
+        self.commit(executed, certificate)
         return executed
 
     def balance(self, address: bytes) -> int:
