@@ -31,16 +31,10 @@ from openledger.attribution.layout import (
     models_of,
 )
 from openledger.genesis.model import AGENTS_ADDRESS, AttributionParams
-from openledger.state.precompile import (
-    Call,
-    MethodHandlers,
-    Signature,
-    StatefulPrecompile,
-    declare_precompile,
-    hex_address,
-)
+from openledger.state import precompile
+from openledger.state.precompile import Call, hex_address
 
-SIGNATURES: tuple[Signature, ...] = (
+SIGNATURES: tuple[precompile.Signature, ...] = (
     ("registerAgent", (("modelId", "uint256"), ("uri", "string")), ("uint256",), "payable"),
     ("requestUnstake", (("agentId", "uint256"),), (), "nonpayable"),
     ("withdrawStake", (("agentId", "uint256"),), ("uint256",), "nonpayable"),
@@ -50,14 +44,14 @@ SIGNATURES: tuple[Signature, ...] = (
 """The ABI of `IAgents.sol`, in its order."""
 
 
-def make_agents_precompile(params: AttributionParams) -> StatefulPrecompile:
+def make_agents_precompile(params: AttributionParams) -> precompile.StatefulPrecompile:
     """The agents precompile of a chain with these parameters."""
-    return declare_precompile(
+    return precompile.declare_precompile(
         "agents", AGENTS_ADDRESS, SIGNATURES, _AgentMethods(params), AGENTS_GAS, AGENTS_EVENTS
     )
 
 
-class _AgentMethods(MethodHandlers[AttributionParams]):
+class _AgentMethods(precompile.MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
 
     def registerAgent(self, call: Call, model: int, uri: str) -> int:  # noqa: N802

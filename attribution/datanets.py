@@ -73,14 +73,8 @@ from openledger.attribution.merkle import (
 )
 from openledger.genesis.model import DATANETS_ADDRESS, AttributionParams
 from openledger.genesis.types import Address
-from openledger.state.precompile import (
-    Call,
-    MethodHandlers,
-    Signature,
-    StatefulPrecompile,
-    declare_precompile,
-    hex_address,
-)
+from openledger.state import precompile
+from openledger.state.precompile import Call, hex_address
 
 SECONDS_PER_DAY = 86_400
 """Quota days are `block.timestamp // SECONDS_PER_DAY`."""
@@ -88,7 +82,7 @@ MAX_QUALITY_SCORE = 100
 """Highest quality score a review may give."""
 ZERO_ADDRESS = Address(b"\x00" * 20)
 
-SIGNATURES: tuple[Signature, ...] = (
+SIGNATURES: tuple[precompile.Signature, ...] = (
     ("createDatanet", (("name", "string"), ("metadataURI", "string"), ("modality", "uint8"),
                        ("isPublic", "bool")), ("uint256",), "nonpayable"),
     ("setCurator", (("datanetId", "uint256"), ("account", "address"), ("allowed", "bool")), (),
@@ -116,9 +110,9 @@ SIGNATURES: tuple[Signature, ...] = (
 """The ABI of `IDatanets.sol`, in its order."""
 
 
-def make_datanets_precompile(params: AttributionParams) -> StatefulPrecompile:
+def make_datanets_precompile(params: AttributionParams) -> precompile.StatefulPrecompile:
     """The Datanets precompile of a chain with these parameters."""
-    return declare_precompile(
+    return precompile.declare_precompile(
         "datanets",
         DATANETS_ADDRESS,
         SIGNATURES,
@@ -128,7 +122,7 @@ def make_datanets_precompile(params: AttributionParams) -> StatefulPrecompile:
     )
 
 
-class _DatanetMethods(MethodHandlers[AttributionParams]):
+class _DatanetMethods(precompile.MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
 
     # --- transactions ---------------------------------------------------------------------------

@@ -35,18 +35,12 @@ from openledger.attribution.layout import (
 )
 from openledger.genesis.model import MODELS_ADDRESS, AttributionParams
 from openledger.genesis.types import Address
-from openledger.state.precompile import (
-    Call,
-    MethodHandlers,
-    Signature,
-    StatefulPrecompile,
-    declare_precompile,
-    hex_address,
-)
+from openledger.state import precompile
+from openledger.state.precompile import Call, hex_address
 
 ZERO_ADDRESS = Address(b"\x00" * 20)
 
-SIGNATURES: tuple[Signature, ...] = (
+SIGNATURES: tuple[precompile.Signature, ...] = (
     ("registerModel", (("name", "string"), ("uri", "string"), ("datanetIds", "uint256[]"),
                        ("datanetVersions", "uint256[]"), ("operator", "address"),
                        ("feePerInference", "uint256"), ("parentModelId", "uint256")),
@@ -61,14 +55,14 @@ SIGNATURES: tuple[Signature, ...] = (
 """The ABI of `IModels.sol`, in its order."""
 
 
-def make_models_precompile(params: AttributionParams) -> StatefulPrecompile:
+def make_models_precompile(params: AttributionParams) -> precompile.StatefulPrecompile:
     """The models precompile of a chain with these parameters."""
-    return declare_precompile(
+    return precompile.declare_precompile(
         "models", MODELS_ADDRESS, SIGNATURES, _ModelMethods(params), MODELS_GAS, MODELS_EVENTS
     )
 
 
-class _ModelMethods(MethodHandlers[AttributionParams]):
+class _ModelMethods(precompile.MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
 
     def registerModel(  # noqa: N802

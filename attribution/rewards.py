@@ -72,18 +72,12 @@ from openledger.attribution.sink import ProtocolSink
 from openledger.attribution.split import FeeSplit, compute_fee_split
 from openledger.genesis.model import ATTRIBUTION_ADDRESS, AttributionParams
 from openledger.genesis.types import Address
-from openledger.state.precompile import (
-    Call,
-    MethodHandlers,
-    Signature,
-    StatefulPrecompile,
-    declare_precompile,
-    hex_address,
-)
+from openledger.state import precompile
+from openledger.state.precompile import Call, hex_address
 
 ZERO_ADDRESS = Address(b"\x00" * 20)
 
-SIGNATURES: tuple[Signature, ...] = (
+SIGNATURES: tuple[precompile.Signature, ...] = (
     ("recordInference", (("modelId", "uint256"), ("agentId", "uint256"),
                          ("inferenceHash", "bytes32"), ("contributionIds", "uint256[]"),
                          ("weights", "uint256[]"), ("evidenceRoot", "bytes32")),
@@ -100,9 +94,11 @@ SIGNATURES: tuple[Signature, ...] = (
 """The ABI of `IAttribution.sol`, in its order."""
 
 
-def make_rewards_precompile(params: AttributionParams, sink: ProtocolSink) -> StatefulPrecompile:
+def make_rewards_precompile(
+    params: AttributionParams, sink: ProtocolSink
+) -> precompile.StatefulPrecompile:
     """The attribution and rewards precompile; `sink` receives the protocol share of fees."""
-    return declare_precompile(
+    return precompile.declare_precompile(
         "attribution",
         ATTRIBUTION_ADDRESS,
         SIGNATURES,
@@ -118,7 +114,7 @@ def compute_attribution_hash(contributions: tuple[int, ...], weights: tuple[int,
     return keccak(abi_encode(["uint256[]", "uint256[]"], [contributions, weights]))
 
 
-class _RewardMethods(MethodHandlers[AttributionParams]):
+class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
 
     def __init__(self, params: AttributionParams, sink: ProtocolSink) -> None:
