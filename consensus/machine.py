@@ -11,6 +11,9 @@ then `_apply_upon_rules` fires every "upon" rule of the paper whose condition ho
 again until none does, so the outcome does not depend on the order in which conditions became
 true. Timeouts and the built block trigger their own handlers.
 
+Why one file of about 400 lines: it is one algorithm, read against the paper line by line; the
+vote bookkeeping it relies on is already apart (`tally.py`, `state.py`, `events.py`).
+
 Deliberate differences from the paper:
 
 - The proposer arms the propose timeout too (as CometBFT does), so a host that fails to build a

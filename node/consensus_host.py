@@ -15,6 +15,9 @@ machine events, and performs the machine's actions:
 Peer messages are checked before they become events (`node/inbound.py`); a peer whose message
 fails a check is disconnected and banned for a while (`BAN_SECONDS`). A peer ahead of us triggers
 block sync (`node/sync.py`).
+
+Why one file of about 400 lines: the loop, the machine's actions and the publishing of our own
+messages are one writer's steps; what peers send is admitted apart (`node/inbound.py`).
 """
 
 import asyncio

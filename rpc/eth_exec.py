@@ -4,6 +4,9 @@ transactions, message signing.
 Execution runs in a worker thread (py-evm is CPU-bound), on a throwaway overlay of committed
 state. A revert is answered as geth does: code 3, "execution reverted: <reason>", and the revert
 data in `data`, which is where ethers and web3.py look for it.
+
+Why one file of about 400 lines: these methods share the call-request parsing and the revert
+answer; the read-only methods are in `eth_read.py`.
 """
 
 from dataclasses import dataclass

@@ -6,6 +6,8 @@ session per peer id, enforces bans and the peer limit, and reports sessions to t
 three callbacks. What the payloads mean is the node's business.
 
 Who is admitted (bans, the peer limit, one session per peer) is decided by `admission.py`.
+Why one file of about 400 lines: listening, dialling and the session table are one piece of
+event-loop state; the session itself (`peer.py`), the handshake and the framing are apart.
 """
 
 import asyncio
