@@ -14,6 +14,7 @@ from openledger.state.errors import (
     NonceTooHigh,
     NonceTooLow,
     ReplacementUnderpriced,
+    SenderNotEoa,
     TipAboveFeeCap,
     UnprotectedTransaction,
 )
@@ -57,6 +58,11 @@ CASES = [
         "replacement transaction underpriced: raise maxFeePerGas and maxPriorityFeePerGas by at "
         "least 10% (now 100 and 2)",
         {"bump_percent": 10},
+    ),
+    (
+        SenderNotEoa(SENDER, 23),
+        f"sender not an eoa: address 0x{'ab' * 20}, len(code): 23",
+        {"code_length": 23},
     ),
     (AlreadyKnown(b"\x01" * 32), f"already known: transaction 0x{'01' * 32}", {}),
     (
