@@ -234,6 +234,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ws", dest="ws", action=argparse.BooleanOptionalAction, default=True,
                         help="serve WebSocket JSON-RPC on the HTTP port (default on)")  # fmt: skip
     parser.add_argument(
+        "--explorer", dest="explorer", action=argparse.BooleanOptionalAction, default=None,
+        help="serve the explorer page at /explorer/ on the HTTP port "
+        "(default on, off on a validator)",
+    )  # fmt: skip
+    parser.add_argument(
         "--rpc.allow-unprotected-txs", dest="allow_unprotected", action="store_true",
         help="accept legacy transactions without EIP-155 replay protection",
     )  # fmt: skip

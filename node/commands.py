@@ -272,4 +272,8 @@ def _rpc_config(args: argparse.Namespace) -> RpcConfig:
         cors_domains=tuple(domain for domain in cors if domain),
         vhosts=tuple(host.lower() for host in args.vhosts),
         websocket=args.ws,
+        # A validator serves no page unless asked: its RPC port is not meant for the public.
+        explorer=args.explorer
+        if args.explorer is not None
+        else getattr(args, "validator_key", None) is None,
     )

@@ -2,6 +2,7 @@
 
 One port serves both, as Hardhat and Anvil do: `POST /` for HTTP JSON-RPC and a WebSocket
 upgrade on `GET /` for subscriptions. `GET /health` answers the head for container health checks.
+With `explorer` on, `/explorer/` serves the explorer page (`rpc/explorer.py`).
 
 Defaults are safe: the server binds 127.0.0.1 unless told otherwise; requests must carry
 `Content-Type: application/json` (which makes browsers send a CORS preflight, so a web page cannot
@@ -21,7 +22,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from openledger.rpc import dev, eth_exec, eth_read, filters, logs, misc, ol
+from openledger.rpc import dev, eth_exec, eth_read, explorer, filters, logs, misc, ol
 from openledger.rpc.api import NodeAPI
 from openledger.rpc.codec import encode_json
 from openledger.rpc.dispatch import Dispatcher, MethodTable, RequestContext, RequestObserver
@@ -71,6 +72,8 @@ class RpcConfig:
     connections included) before it is closed."""
     body_timeout: float = 30.0
     """Seconds a client has to send a request body once its header arrived."""
+    explorer: bool = False
+    """Serve the explorer page at /explorer/ (and send browsers opening / there)."""
 
 
 class RpcServer:
@@ -111,6 +114,8 @@ class RpcServer:
         app.router.add_get("/health", self._handle_health)
         app.router.add_route("OPTIONS", "/", self._handle_options)
         app.router.add_route("OPTIONS", "/{tail:.*}", self._handle_options)
+        if self.config.explorer:
+            explorer.add_routes(app)
         return app
 
     async def run(self) -> None:
@@ -204,6 +209,8 @@ class RpcServer:
     async def _handle_get(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket" and self.config.websocket:
             return await self._serve_websocket(request)
+        if self.config.explorer and explorer.wants_page(request):
+            raise web.HTTPFound(explorer.PREFIX)
         return web.Response(
             status=405, text="send JSON-RPC requests with POST, or upgrade to a WebSocket\n"
         )

@@ -10,6 +10,14 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+# The explorer's browser tests drive Debian's Chromium (tests/explorer/).
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "tests/run.sh: the explorer tests need Chromium: sudo apt-get install chromium" >&2
+    fi
+fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -26,7 +26,9 @@ def test_wheel_holds_every_module_under_the_namespace(tmp_path: Path) -> None:
         f"openledger/{path.relative_to(REPO).as_posix()}"
         for folder in FOLDERS
         for path in (REPO / folder).rglob("*")
-        if path.suffix in (".py", ".sol") and "__pycache__" not in path.parts
+        if (path.suffix in (".py", ".sol") or "web" in path.parts)
+        and path.is_file()
+        and "__pycache__" not in path.parts
     }
     missing = sorted(expected - names)
     assert not missing, f"files missing from the wheel: {missing}"

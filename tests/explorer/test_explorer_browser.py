@@ -1,0 +1,44 @@
+"""The explorer page in headless Chromium against a real `openledger dev` process, after the
+Datanet story (`story.py`); the browser side is `tests/js/explorer.test.mjs`.
+
+Screenshots of every view land in `tests/output/explorer/` (or `$EXPLORER_SCREENSHOTS`); the test
+prints where."""
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+import story
+from helpers import REPO, run_js_suite, start_node_process
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.timeout(300)
+def test_explorer_in_a_browser(tmp_path: Path) -> None:
+    browser = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    assert browser, "no Chromium: install Debian's chromium package (tests/run.sh does as root)"
+    screenshots = Path(
+        os.environ.get("EXPLORER_SCREENSHOTS", REPO / "tests" / "output" / "explorer")
+    )
+    shutil.rmtree(screenshots, ignore_errors=True)
+    screenshots.mkdir(parents=True)
+    node = start_node_process(["dev", "--datadir", str(tmp_path / "chain")], tmp_path / "node.log")
+    try:
+        expected = story.tell(node.url)
+        run_js_suite(
+            "explorer.test.mjs",
+            node.url,
+            STORY=json.dumps(expected),
+            SCREENSHOTS=str(screenshots),
+            CHROMIUM=browser,
+        )
+    finally:
+        assert node.stop(signal.SIGTERM) == 0, node.log()
+    shots = sorted(path.name for path in screenshots.glob("*.png"))
+    print(f"\nexplorer screenshots in {screenshots}: {', '.join(shots)}")
+    assert len(shots) >= 12, shots
+    assert "Traceback" not in node.log(), node.log()

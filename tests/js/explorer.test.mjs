@@ -1,0 +1,254 @@
+// The explorer page in headless Chromium (the system's browser, driven by playwright-core) against
+// a real dev node after the Datanet story of tests/explorer/story.py.
+//
+//   RPC_URL=http://127.0.0.1:8545 STORY='{...}' SCREENSHOTS=dir CHROMIUM=/usr/bin/chromium \
+//     node --test explorer.test.mjs
+//
+// Every test fails on a console error or an uncaught exception in the page.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const RPC_URL = process.env.RPC_URL;
+const STORY = JSON.parse(process.env.STORY);
+const SHOTS = process.env.SCREENSHOTS;
+const PAGE = `${RPC_URL}/explorer/`;
+const TIMEOUT = 20000;
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+after(async () => browser?.close());
+
+/** A fresh page that records console errors; `check()` fails the test if any appeared. */
+async function open(route = "", { wallet = false } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const problems = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()} at ${message.location().url}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  if (wallet) {
+    // A stand-in for MetaMask's injected provider that records what the page asks of it.
+    await page.addInitScript(() => {
+      window.walletCalls = [];
+      window.ethereum = { isMetaMask: true, request: async (call) => { window.walletCalls.push(call); return null; } };
+    });
+  }
+  await page.goto(PAGE + route);
+  await page.waitForSelector("#view[aria-busy=false]");
+  const check = () => assert.deepEqual(problems, [], "the page logged errors");
+  return { page, check, close: () => context.close() };
+}
+
+async function go(page, route) {
+  await page.evaluate((hash) => { document.getElementById("view").setAttribute("aria-busy", "true"); window.location.hash = hash; }, route);
+  await page.waitForSelector("#view[aria-busy=false]");
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+const text = (page, selector) => page.locator(selector).innerText();
+
+test("the Datanet shows its contributions, reviews and version root", async () => {
+  const { page, check, close } = await open("#/datanet/1");
+  const body = await text(page, "#view");
+  assert.match(body, /Datanet 1: Medical QA/);
+  assert.ok(body.includes(STORY.versionRoot), "the published root is shown");
+  for (const who of [STORY.alice, STORY.bob, STORY.carol]) assert.ok(body.includes(who), `contributor ${who}`);
+  assert.match(body, /rejected/);
+  assert.ok(body.includes(`${STORY.aliceEarned} wei`), "contribution 1's earnings to the wei");
+  await shot(page, "datanet");
+  await go(page, "#/datanets");
+  assert.match(await text(page, "#view"), /Medical QA/);
+  await shot(page, "datanets");
+  check();
+  await close();
+});
+
+test("the model shows its citation, fee, inferences and attribution graph", async () => {
+  const { page, check, close } = await open("#/model/1");
+  const body = await text(page, "#view");
+  assert.match(body, /Model 1: med-7b/);
+  assert.ok(body.includes(`${STORY.inferences[0].fee} wei`), "the fee to the wei");
+  for (const inference of STORY.inferences) assert.ok(body.includes(`inference ${inference.id}`));
+  const labels = await page.locator("svg.graph text").allTextContents();
+  assert.ok(labels.includes("Datanet 1") && labels.includes("model 1") && labels.includes("inference 2"), labels.join("|"));
+  assert.equal(labels.filter((label) => label.startsWith("0x")).length, 2, "two contributors in the graph");
+  await shot(page, "model");
+  await go(page, "#/agents");
+  assert.match(await text(page, "#view"), /agent:\/\/triage/);
+  check();
+  await close();
+});
+
+test("each inference shows its fee split to the wei", async () => {
+  const { page, check, close } = await open();
+  for (const inference of STORY.inferences) {
+    await go(page, `#/inference/${inference.id}`);
+    const rows = await page.locator("table.split tbody tr").allInnerTexts();
+    const amountOf = (label) => rows.find((row) => row.startsWith(label))?.match(/(\d+) wei/)?.[1];
+    assert.equal(amountOf("protocol"), inference.protocol);
+    assert.equal(amountOf("model owner"), inference.modelOwner);
+    assert.equal(amountOf("agent owner"), inference.agentOwner);
+    for (const [id, share] of Object.entries(inference.contributions)) assert.equal(amountOf(`contribution ${id}`), share);
+    assert.equal(amountOf("total paid"), inference.fee);
+    assert.match(rows.at(-1), /equals the fee/);
+    await shot(page, `inference-${inference.id}`);
+  }
+  check();
+  await close();
+});
+
+test("a contributor's earnings over time are charted, per Datanet and per model", async () => {
+  const { page, check, close } = await open(`#/address/${STORY.alice}`);
+  const chart = page.locator("#earnings-chart");
+  assert.equal(await chart.getAttribute("data-cumulative-wei"), STORY.aliceCumulative.join(","));
+  await page.waitForSelector("#earnings-chart canvas");
+  const body = await text(page, "#view");
+  assert.ok(body.includes(`${STORY.aliceEarned} wei`));
+  assert.match(body, /Per Datanet[\s\S]*Datanet 1/);
+  assert.match(body, /Per model[\s\S]*model 1/);
+  await shot(page, "contributor");
+  check();
+  await close();
+});
+
+test("a span-evidence record shows the output with each credited span linked to its contribution", async () => {
+  const { page, check, close } = await open("#/inference/1");
+  const output = "Fever and cough: rest and fluids. Seek care if breathing is hard.";
+  const span = (needle, contributionId) => ({ outputStart: Buffer.from(output.slice(0, output.indexOf(needle))).length,
+    length: Buffer.from(needle).length, contributionId, contributionStart: 0 });
+  const record = { outputRoot: "0x" + "11".repeat(32), evidenceRoot: STORY.inferences[0].evidenceRoot,
+    spans: [span("rest and fluids", 1), span("Seek care if breathing is hard", 2)] };
+  await page.fill("#evidence-output", output);
+  await page.fill("#evidence-record", "{not json");
+  await page.click("#evidence-show");
+  assert.match(await text(page, "#evidence-result"), /not valid JSON/);
+  await page.fill("#evidence-record", JSON.stringify({ ...record, evidenceRoot: "0x" + "22".repeat(32) }));
+  await page.click("#evidence-show");
+  assert.match(await text(page, "#evidence-result"), /differs from the one on chain/);
+  await page.fill("#evidence-record", JSON.stringify(record));
+  await page.click("#evidence-show");
+  const marks = page.locator("#evidence-text a.span");
+  assert.deepEqual(await marks.allInnerTexts(), ["rest and fluids", "Seek care if breathing is hard"]);
+  assert.deepEqual(await marks.evaluateAll((links) => links.map((a) => a.getAttribute("href"))), ["#/contribution/1", "#/contribution/2"]);
+  await shot(page, "spans");
+  await marks.first().click();
+  await page.waitForSelector("#contribution-1");
+  check();
+  await close();
+});
+
+test("a new transaction appears on the home page without reloading", async () => {
+  const { page, check, close } = await open("");
+  await page.waitForSelector("#live:text('live')");
+  const before = await page.evaluate(() => performance.getEntriesByType("navigation").length);
+  const accounts = await rpc("eth_accounts");
+  const hash = await rpc("eth_sendTransaction", [{ from: accounts[7], to: accounts[8], value: "0x1234" }]);
+  await page.waitForSelector(`#latest-txs tr[data-hash="${hash}"]`);
+  assert.equal(await page.evaluate(() => performance.getEntriesByType("navigation").length), before);
+  await shot(page, "home");
+  check();
+  await close();
+});
+
+test("search finds a block, a transaction and an address", async () => {
+  const { page, check, close } = await open("");
+  const search = async (query) => {
+    await page.evaluate(() => document.getElementById("view").setAttribute("aria-busy", "true"));
+    await page.fill("#search input", query);
+    await page.press("#search input", "Enter");
+    await page.waitForFunction(() => !location.hash.startsWith("#/search/") && document.getElementById("view").getAttribute("aria-busy") === "false");
+  };
+  await search("3");
+  assert.match(await text(page, "h1"), /^Block 3$/);
+  await shot(page, "block");
+  await search(STORY.inferences[0].transaction);
+  assert.match(await text(page, "h1"), /Transaction/);
+  const logs = await text(page, "#view");
+  assert.match(logs, /IAttribution\.InferenceRecorded/);
+  assert.match(logs, /IAttribution\.FeeSplit/);
+  assert.match(logs, /IAttribution\.recordInference/);
+  await shot(page, "transaction");
+  await search(STORY.bob.toLowerCase());
+  assert.ok((await text(page, "h1")).includes(STORY.bob));
+  check();
+  await close();
+});
+
+test("bad input gets a clear message, never a blank page", async () => {
+  const { page, check, close } = await open("");
+  const cases = [
+    ["#/search/" + "0x" + "ab".repeat(32), /Nothing found/],
+    ["#/search/" + encodeURIComponent("hello <b>world</b>"), /Not a valid search/],
+    ["#/search/100%", /Not a valid search/],
+    ["#/tx/0x" + "cd".repeat(32), /Unknown transaction/],
+    ["#/block/999999", /does not exist yet/],
+    ["#/address/0x" + "00".repeat(19) + "77", /No history/],
+    ["#/address/0x1234", /Not an address/],
+    ["#/datanet/99", /Datanet 99 does not exist/],
+    ["#/datanet/abc", /Not a Datanet id/],
+    ["#/inference/42", /Inference 42 does not exist/],
+    ["#/model/7", /Model 7 does not exist/],
+    ["#/nowhere", /No such page/],
+  ];
+  for (const [route, message] of cases) {
+    await go(page, route);
+    const alert = page.locator("#view [role=alert]");
+    assert.match(await alert.innerText(), message, route);
+    if (route === "#/datanet/99") await shot(page, "bad-datanet");
+    if (route.startsWith("#/search/0x")) await shot(page, "bad-search");
+  }
+  check();
+  await close();
+});
+
+test("the validators, their stake and each block's commit signers", async () => {
+  const { page, check, close } = await open("#/network");
+  const body = await text(page, "#view");
+  assert.match(body, /Validators signing block/);
+  assert.match(body, /every committed block is final/);
+  const signers = await page.locator("section:has(h2:text('Commits')) tbody tr").count();
+  assert.ok(signers > 0, "commits listed");
+  await shot(page, "network");
+  check();
+  await close();
+});
+
+test("Add to MetaMask asks the wallet to add this chain", async () => {
+  const { page, check, close } = await open("", { wallet: true });
+  await page.click("#add-wallet");
+  await page.waitForSelector("#add-wallet:text('Added to wallet')");
+  const calls = await page.evaluate(() => window.walletCalls);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].method, "wallet_addEthereumChain");
+  const [chain] = calls[0].params;
+  assert.equal(chain.chainId, "0x539");
+  assert.equal(chain.nativeCurrency.symbol, "OPEN");
+  assert.deepEqual(chain.rpcUrls, [`${RPC_URL}/`]);
+  check();
+  await close();
+  const plain = await open("");
+  assert.equal(await plain.page.locator("#add-wallet").count(), 0, "no button without a wallet");
+  plain.check();
+  await plain.close();
+});
+
+async function rpc(method, params = []) {
+  const response = await fetch(RPC_URL, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const answer = await response.json();
+  if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
+  return answer.result;
+}
