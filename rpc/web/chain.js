@@ -213,7 +213,7 @@ export async function validators() {
     facts([
       ["head", blockLink(head.number)],
       ["finalized", h("span", {}, blockLink(finalized.number), parseInt(finalized.number, 16) === headNumber ? " (every committed block is final)" : "")],
-      ["consensus", h("code", {}, JSON.stringify(consensus))],
+      ["consensus", h("code", {}, Object.entries(consensus).map(([key, value]) => `${key}: ${typeof value === "object" ? JSON.stringify(value) : value}`).join(", "))],
       ["total voting power", String(BigInt(set.totalPower))],
     ]),
     section(`Validators signing block ${BigInt(set.height)}`, table(["validator", "power", "stake", "commission", "jailed", "active"], rows)),

@@ -29,13 +29,21 @@ export async function contributorPanel(account) {
   return section("Attribution earnings",
     facts([["earned in total", wei(stats.earned)], ["attributions", String(stats.attributions)], ["penalties", String(stats.penalties)],
       ["claimable now (all shares)", wei(pending)]]),
-    chart(rewards, blocks, timestamps, datanetOf),
+    chart(rewards, blocks, timestamps, datanetOf, modelOf),
     h("div", { class: "columns" },
       section("Per Datanet", table(["Datanet", "earned"], [...byDatanet].map(([id, sum]) => [datanetLink(id), wei(sum)]))),
       section("Per model", table(["model", "earned"], [...byModel].map(([id, sum]) => [modelLink(id), wei(sum)])))),
     section("Rewards", table(["block", "time", "inference", "contribution", "amount", "transaction"], rewards.map(({ log, args }) => [
       blockLink(log.blockNumber), time(timestamps.get(parseInt(log.blockNumber, 16))), inferenceLink(args.inferenceId),
       contributionLink(args.contributionId), wei(args.amount), txLink(log.transactionHash)]))));
+}
+
+function distinct(values) {
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function formatOpen(value) {
+  return value == null ? "—" : Number(value).toPrecision(3);
 }
 
 function sums(rewards, keyOf) {
@@ -47,31 +55,39 @@ function sums(rewards, keyOf) {
   return totals;
 }
 
-/** Cumulative earnings at each block that paid the address: in total and per Datanet. */
-function chart(rewards, blocks, timestamps, datanetOf) {
-  const datanets = [...new Set(rewards.map(({ args }) => datanetOf.get(args.contributionId)))].sort((a, b) => (a < b ? -1 : 1));
-  const running = new Map(datanets.map((d) => [d, 0n]));
+/** Cumulative earnings at each block that paid the address: in total, per Datanet, per model. */
+function chart(rewards, blocks, timestamps, datanetOf, modelOf) {
+  const groups = [
+    ...distinct(rewards.map(({ args }) => datanetOf.get(args.contributionId))).map((d) => ({ label: `Datanet ${d}`, dash: [6, 4], has: (args) => datanetOf.get(args.contributionId) === d })),
+    ...distinct(rewards.map(({ args }) => modelOf.get(args.inferenceId))).map((m) => ({ label: `model ${m}`, dash: [2, 3], has: (args) => modelOf.get(args.inferenceId) === m })),
+  ];
+  const running = groups.map(() => 0n);
   let total = 0n;
-  const totals = [], perDatanet = datanets.map(() => []);
+  const totals = [], perGroup = groups.map(() => []);
   for (const block of blocks) {
     for (const { log, args } of rewards) {
       if (parseInt(log.blockNumber, 16) !== block) continue;
       total += args.amount;
-      const d = datanetOf.get(args.contributionId);
-      running.set(d, running.get(d) + args.amount);
+      groups.forEach((group, i) => { if (group.has(args)) running[i] += args.amount; });
     }
     totals.push(total);
-    datanets.forEach((d, i) => perDatanet[i].push(running.get(d)));
+    groups.forEach((group, i) => perGroup[i].push(running[i]));
   }
   const toOpen = (amount) => Number(ethers.formatEther(amount));
   const box = h("div", { class: "chart", id: "earnings-chart", "data-cumulative-wei": totals.map(String).join(","), "data-blocks": blocks.join(",") });
-  const series = [{ label: "block" }, { label: "total (OPEN)", stroke: COLOURS[0], width: 2 },
-    ...datanets.map((d, i) => ({ label: `Datanet ${d}`, stroke: COLOURS[(i + 1) % COLOURS.length], dash: [6, 4] }))];
-  const data = [blocks, totals.map(toOpen), ...perDatanet.map((values) => values.map(toOpen))];
+  const stepped = window.uPlot.paths.stepped({ align: 1 }); // earnings change at a block, then hold
+  const series = [{ label: "block", value: (u, v) => (v == null ? "—" : String(v)) },
+    { label: "total (OPEN)", stroke: COLOURS[0], width: 2, paths: stepped, value: (u, v) => formatOpen(v) },
+    ...groups.map((group, i) => ({ label: group.label, stroke: COLOURS[(i + 1) % COLOURS.length], dash: group.dash, paths: stepped, value: (u, v) => formatOpen(v) }))];
+  // One block before the first payment, at zero, so that the first step shows.
+  const data = [[blocks[0] - 1, ...blocks], [0, ...totals.map(toOpen)], ...perGroup.map((values) => [0, ...values.map(toOpen)])];
   const options = {
     width: 760, height: 260, series, title: "Cumulative earnings by block",
-    scales: { x: { time: false } },
-    axes: [{ label: "block" }, { label: "OPEN", size: 80 }],
+    scales: { x: { time: false, range: (u, min, max) => [min, max + 1] }, y: { range: (u, min, max) => [0, max * 1.1 || 1] } },
+    axes: [
+      { label: "block", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000], values: (u, ticks) => ticks.map(String) },
+      { label: "OPEN", size: 90, values: (u, ticks) => ticks.map(formatOpen) },
+    ],
   };
   // uPlot draws once the box is in the document; the router inserts views synchronously.
   queueMicrotask(() => new window.uPlot(options, data, box));

@@ -219,8 +219,13 @@ test("the validators, their stake and each block's commit signers", async () => 
   const body = await text(page, "#view");
   assert.match(body, /Validators signing block/);
   assert.match(body, /every committed block is final/);
-  const signers = await page.locator("section:has(h2:text('Commits')) tbody tr").count();
-  assert.ok(signers > 0, "commits listed");
+  const [validator] = (await rpc("ol_getValidators", ["latest"])).validators;
+  const stake = await page.locator("section:has(h2:text('Validators')) tbody tr").first().innerText();
+  assert.ok(stake.toLowerCase().includes(validator.address.toLowerCase()), stake);
+  assert.match(stake, /10000\.0 OPEN[\s\S]*10%[\s\S]*no[\s\S]*yes/, "stake, commission, not jailed, active");
+  const commits = await page.locator("section:has(h2:text('Commits')) tbody tr").allInnerTexts();
+  assert.ok(commits.length > 0, "commits listed");
+  for (const row of commits) assert.ok(row.toLowerCase().includes(validator.address.toLowerCase()), row);
   await shot(page, "network");
   check();
   await close();
