@@ -1,7 +1,7 @@
 // The precompiles' interfaces (abi.json, compiled from the shipped Solidity files) and calls of
 // their views through eth_call, decoded with ethers' ABI coder.
 import { ethers } from "./vendor/ethers.min.js";
-import { call } from "./rpc.js";
+import { call, callMany } from "./rpc.js";
 
 export const ADDRESSES = {
   IDatanets: "0x0000000000000000000000000000000000000a01",
@@ -60,6 +60,19 @@ export async function view(name, method, args = [], block = "latest") {
   return contract.decodeFunctionResult(method, output);
 }
 
+/** Many views in one batched request: [[name, method, args], ...] to decoded Results, in order.
+ * A view that reverts comes back as a ViewReverted in its place. */
+export async function views(requests) {
+  const answers = await callMany(requests.map(([name, method, args]) =>
+    ["eth_call", [{ to: ADDRESSES[name], data: interfaces[name].encodeFunctionData(method, args) }, "latest"]]));
+  return answers.map((answer, i) => {
+    const [name, method] = requests[i];
+    if (!(answer instanceof Error)) return interfaces[name].decodeFunctionResult(method, answer);
+    if (answer.code === 3 || /revert/i.test(answer.message)) return new ViewReverted(revertReason(answer));
+    throw answer;
+  });
+}
+
 function revertReason(error) {
   if (typeof error.data === "string" && error.data.startsWith("0x08c379a0")) {
     try {
@@ -97,7 +110,9 @@ export function decodeInput(to, input) {
 
 /** All logs of one event, decoded, each with its log (blockNumber, transactionHash). */
 export async function events(allLogs, name, event, indexed = []) {
-  const topics = [topic(name, event), ...indexed.map((value) => (value === null ? null : word(value)))];
+  // An indexed position may be null (any), a value, or a list of values (any of them).
+  const topics = [topic(name, event), ...indexed.map((value) =>
+    (value === null ? null : Array.isArray(value) ? value.map(word) : word(value)))];
   const logs = await allLogs({ address: ADDRESSES[name], topics });
   return logs.map((log) => ({ log, args: interfaces[name].parseLog(log).args }));
 }

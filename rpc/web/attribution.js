@@ -1,7 +1,7 @@
 // Attribution views: Datanets with contributions, reviews and versions; contributions; models with
 // their citations, fee and inferences (and the graph Datanet → model → inferences → contributors);
 // agents; an inference with its fee split. All read from the precompiles' views and logs.
-import { events, view, ViewReverted } from "./abi.js";
+import { events, view, views, ViewReverted } from "./abi.js";
 import { allLogs } from "./rpc.js";
 import {
   addressLink, agentLink, blockLink, contributionLink, datanetLink, facts, h, inferenceLink, link,
@@ -38,9 +38,10 @@ async function viewOr(missing, name, method, args) {
 
 export async function datanets() {
   const created = await events(allLogs, "IDatanets", "DatanetCreated");
+  const found = await views(created.map(({ args }) => ["IDatanets", "getDatanet", [args.datanetId]]));
   const rows = [];
-  for (const { log, args } of created) {
-    const d = await view("IDatanets", "getDatanet", [args.datanetId]);
+  for (const [i, { log, args }] of created.entries()) {
+    const d = found[i];
     rows.push([datanetLink(args.datanetId), d.name, addressLink(d.owner), MODALITIES[Number(d.modality)] ?? String(d.modality),
       d.isPublic ? "public" : "private", String(d.acceptedCount), String(d.latestVersion), blockLink(log.blockNumber)]);
   }
@@ -59,10 +60,11 @@ export async function datanet(idText) {
     events(allLogs, "IDatanets", "VersionPublished", [id]),
     events(allLogs, "IDatanets", "ContributionFlagged", [null, id]),
   ]);
+  const found = await views(submitted.flatMap(({ args }) => [
+    ["IDatanets", "getContribution", [args.contributionId]], ["IAttribution", "contributionEarnings", [args.contributionId]]]));
   const contributions = [];
-  for (const { args } of submitted) {
-    const c = await view("IDatanets", "getContribution", [args.contributionId]);
-    const earned = await view("IAttribution", "contributionEarnings", [args.contributionId]);
+  for (const [i, { args }] of submitted.entries()) {
+    const [c, earned] = [found[2 * i], found[2 * i + 1]];
     contributions.push([contributionLink(args.contributionId), addressLink(c.contributor), h("code", {}, c.contentHash), c.uri, String(c.size),
       STATUSES[Number(c.status)] ?? String(c.status), String(c.qualityScore), c.flagged ? h("span", { class: "bad" }, "flagged") : "no",
       wei(earned.earned), String(earned.inferences)]);
@@ -102,9 +104,10 @@ export async function contribution(idText) {
 
 export async function models() {
   const registered = await events(allLogs, "IModels", "ModelRegistered");
+  const found = await views(registered.map(({ args }) => ["IModels", "getModel", [args.modelId]]));
   const rows = [];
-  for (const { log, args } of registered) {
-    const m = await view("IModels", "getModel", [args.modelId]);
+  for (const [i, { log, args }] of registered.entries()) {
+    const m = found[i];
     rows.push([modelLink(args.modelId), m.name, addressLink(m.owner), wei(m.feePerInference),
       h("span", {}, [...args.datanetIds].map((d, i) => [i ? ", " : "", datanetLink(d), ` v${args.datanetVersions[i]}`])), blockLink(log.blockNumber)]);
   }
@@ -118,8 +121,8 @@ export async function model(idText) {
   if (!m) return problem("No such model", `Model ${id} does not exist on this chain.`);
   const cited = await view("IModels", "getModelDatanets", [id]);
   const recorded = await events(allLogs, "IAttribution", "InferenceRecorded", [null, id]);
-  const rewards = [];
-  for (const { args } of recorded) rewards.push(...await events(allLogs, "IAttribution", "ContributionRewarded", [args.inferenceId]));
+  const rewards = recorded.length === 0 ? []
+    : await events(allLogs, "IAttribution", "ContributionRewarded", [recorded.map(({ args }) => args.inferenceId)]);
   return h("div", {}, h("h1", {}, `Model ${id}: `, m.name),
     facts([["owner", addressLink(m.owner)], ["operator", addressLink(m.operator)], ["uri", m.uri], ["fee per inference", wei(m.feePerInference)],
       ["parent", m.parentModelId === 0n ? "none" : modelLink(m.parentModelId)]]),
@@ -164,9 +167,10 @@ function graph(modelId, cited, recorded, rewards) {
 
 export async function agents() {
   const registered = await events(allLogs, "IAgents", "AgentRegistered");
+  const found = await views(registered.map(({ args }) => ["IAgents", "getAgent", [args.agentId]]));
   const rows = [];
-  for (const { log, args } of registered) {
-    const a = await view("IAgents", "getAgent", [args.agentId]);
+  for (const [i, { log, args }] of registered.entries()) {
+    const a = found[i];
     rows.push([String(args.agentId), addressLink(a.owner), modelLink(a.modelId), a.uri, wei(a.stake), AGENT_STATUSES[Number(a.status)] ?? String(a.status), blockLink(log.blockNumber)]);
   }
   return h("div", {}, h("h1", {}, "Agents"), table(["id", "owner", "model", "uri", "stake", "status", "registered"], rows, "No agent has been registered yet."));

@@ -1,7 +1,7 @@
 // A contributor's earnings: totals from contributorStats and pendingRewards, and every
 // ContributionRewarded log credited to the address, summed over time (by block) in a uPlot chart,
 // per Datanet and per model.
-import { events, ethers, view } from "./abi.js";
+import { events, ethers, view, views } from "./abi.js";
 import { allLogs, callMany, hex } from "./rpc.js";
 import { datanetLink, facts, h, inferenceLink, contributionLink, modelLink, section, table, time, txLink, wei, blockLink } from "./ui.js";
 
@@ -16,11 +16,12 @@ export async function contributorPanel(account) {
   if (rewards.length === 0 && stats.attributions === 0n) {
     return section("Attribution earnings", h("p", { class: "muted empty" }, "No inference has credited a contribution of this address."));
   }
-  const datanetOf = new Map(), modelOf = new Map();
-  for (const { args } of rewards) {
-    if (!datanetOf.has(args.contributionId)) datanetOf.set(args.contributionId, (await view("IDatanets", "getContribution", [args.contributionId])).datanetId);
-    if (!modelOf.has(args.inferenceId)) modelOf.set(args.inferenceId, (await view("IAttribution", "getInference", [args.inferenceId])).modelId);
-  }
+  const contributions = distinct(rewards.map(({ args }) => args.contributionId));
+  const inferences = distinct(rewards.map(({ args }) => args.inferenceId));
+  const found = await views([...contributions.map((id) => ["IDatanets", "getContribution", [id]]),
+    ...inferences.map((id) => ["IAttribution", "getInference", [id]])]);
+  const datanetOf = new Map(contributions.map((id, i) => [id, found[i].datanetId]));
+  const modelOf = new Map(inferences.map((id, i) => [id, found[contributions.length + i].modelId]));
   const blocks = [...new Set(rewards.map(({ log }) => parseInt(log.blockNumber, 16)))].sort((a, b) => a - b);
   const headers = await callMany(blocks.map((n) => ["eth_getBlockByNumber", [hex(n), false]]));
   const timestamps = new Map(blocks.map((n, i) => [n, headers[i].timestamp]));

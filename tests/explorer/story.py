@@ -20,6 +20,7 @@ ADDRESSES = {
 }
 # The dev genesis' shares (AttributionParams defaults): protocol 10%, model owner 30%, agent 10%.
 PROTOCOL_BPS, MODEL_OWNER_BPS, AGENT_BPS = 1000, 3000, 1000
+HOSTILE_NAME = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
 FEE = 10**15 + 7  # an odd fee, so that every division in the split leaves a remainder
 
 
@@ -73,6 +74,8 @@ def tell(url: str) -> dict[str, Any]:
     datanets, models = contract["IDatanets"], contract["IModels"]
     agents, attribution = contract["IAgents"], contract["IAttribution"]
     send(datanets.functions.createDatanet("Medical QA", "ipfs://meta", 0, True), owner)
+    # Names are anyone's to choose: the page must show this one as text, never run it.
+    send(datanets.functions.createDatanet(HOSTILE_NAME, "javascript:alert(1)", 1, False), carol)
     for contributor, text in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
         content = keccak(f"document of {text}".encode())
         send(datanets.functions.contribute(1, content, f"ipfs://{text}", 2048), contributor)
@@ -110,6 +113,7 @@ def tell(url: str) -> dict[str, Any]:
             )
         )
     return {
+        "hostileName": HOSTILE_NAME,
         "alice": alice,
         "bob": bob,
         "carol": carol,

@@ -72,6 +72,10 @@ test("the Datanet shows its contributions, reviews and version root", async () =
   await go(page, "#/datanets");
   assert.match(await text(page, "#view"), /Medical QA/);
   await shot(page, "datanets");
+  await go(page, "#/datanet/2");
+  assert.ok((await text(page, "h1")).includes(STORY.hostileName), "a hostile name is shown as text");
+  assert.equal(await page.locator("#view img, #view script").count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined, "nothing from the chain ran");
   check();
   await close();
 });
