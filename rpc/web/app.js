@@ -3,6 +3,7 @@
 import { loadInterfaces } from "./abi.js";
 import * as chain from "./chain.js";
 import * as attribution from "./attribution.js";
+import { network } from "./network.js";
 import { call, subscribeHeads } from "./rpc.js";
 import { h, problem } from "./ui.js";
 
@@ -11,7 +12,7 @@ const ROUTES = [
   [/^block\/(.+)$/, (m) => chain.block(m[1])],
   [/^tx\/(.+)$/, (m) => chain.transaction(m[1])],
   [/^address\/(.+)$/, (m) => chain.address(m[1])],
-  [/^network$/, () => chain.validators()],
+  [/^network$/, () => network()],
   [/^datanets$/, () => attribution.datanets()],
   [/^datanet\/(.+)$/, (m) => attribution.datanet(m[1])],
   [/^contribution\/(.+)$/, (m) => attribution.contribution(m[1])],

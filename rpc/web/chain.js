@@ -1,6 +1,6 @@
 // Chain views: the live home page, a block, a transaction with its receipt and decoded logs, an
 // address, search, and the validator set with each block's commit signers.
-import { decodeInput, decodeLog, ethers, view, ViewReverted } from "./abi.js";
+import { decodeInput, decodeLog, ethers } from "./abi.js";
 import { call, callMany, hex } from "./rpc.js";
 import {
   addressLink, blockLink, facts, h, NotFound, problem, section, short, table, time, txLink, wei, link,
@@ -184,40 +184,4 @@ export async function search(query) {
   const datanet = /^datanet\s*(\d+)$/i.exec(text);
   if (datanet) return { route: `#/datanet/${datanet[1]}` };
   return { message: ["Not a valid search", `“${text}” is not a block number, a 32-byte hash (0x + 64 hex digits), an address (0x + 40 hex digits) or “datanet N”.`] };
-}
-
-// --- validators ---------------------------------------------------------------------------------
-
-export async function validators() {
-  const [set, consensus, finalized, head] = await callMany([
-    ["ol_getValidators", ["latest"]], ["ol_consensusState", []],
-    ["eth_getBlockByNumber", ["finalized", false]], ["eth_getBlockByNumber", ["latest", false]]]);
-  for (const answer of [set, consensus, finalized, head]) if (answer instanceof Error) throw answer;
-  const rows = [];
-  for (const member of set.validators) {
-    let staking = null;
-    try {
-      staking = await view("IStaking", "getValidator", [member.address]);
-    } catch (error) {
-      if (!(error instanceof ViewReverted)) throw error;
-    }
-    rows.push([addressLink(member.address), String(BigInt(member.power)),
-      staking ? wei(staking.stake) : "—", staking ? `${Number(staking.commissionBps) / 100}%` : "—",
-      staking ? (staking.jailed ? h("span", { class: "bad" }, `jailed until block ${staking.jailedUntil}`) : "no") : "—",
-      staking ? (staking.active ? "yes" : "no") : "—"]);
-  }
-  const headNumber = parseInt(head.number, 16);
-  const commits = await callMany([...Array(Math.min(RECENT, headNumber)).keys()].map((i) => ["ol_getCommit", [hex(headNumber - i)]]));
-  return h("div", {},
-    h("h1", {}, "Network"),
-    facts([
-      ["head", blockLink(head.number)],
-      ["finalized", h("span", {}, blockLink(finalized.number), parseInt(finalized.number, 16) === headNumber ? " (every committed block is final)" : "")],
-      ["consensus", h("code", {}, Object.entries(consensus).map(([key, value]) => `${key}: ${typeof value === "object" ? JSON.stringify(value) : value}`).join(", "))],
-      ["total voting power", String(BigInt(set.totalPower))],
-    ]),
-    section(`Validators signing block ${BigInt(set.height)}`, table(["validator", "power", "stake", "commission", "jailed", "active"], rows)),
-    section("Commits of the latest blocks", table(["block", "round", "signers"],
-      commits.filter((c) => c && !(c instanceof Error)).map((c) => [blockLink(c.height), String(BigInt(c.round)),
-        h("span", {}, c.precommits.map((p, i) => [i ? ", " : "", addressLink(p.validator)]))]))));
 }

@@ -7,58 +7,13 @@
 // Every test fails on a console error or an uncaught exception in the page.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import { close, go, launch, open, rpc, shot, text } from "./browser.mjs";
 
 const RPC_URL = process.env.RPC_URL;
 const STORY = JSON.parse(process.env.STORY);
-const SHOTS = process.env.SCREENSHOTS;
-const PAGE = `${RPC_URL}/explorer/`;
-const TIMEOUT = 20000;
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => browser?.close());
-
-/** A fresh page that records console errors; `check()` fails the test if any appeared. */
-async function open(route = "", { wallet = false } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const problems = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()} at ${message.location().url}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  if (wallet) {
-    // A stand-in for MetaMask's injected provider that records what the page asks of it.
-    await page.addInitScript(() => {
-      window.walletCalls = [];
-      window.ethereum = { isMetaMask: true, request: async (call) => { window.walletCalls.push(call); return null; } };
-    });
-  }
-  await page.goto(PAGE + route);
-  await page.waitForSelector("#view[aria-busy=false]");
-  const check = () => assert.deepEqual(problems, [], "the page logged errors");
-  return { page, check, close: () => context.close() };
-}
-
-async function go(page, route) {
-  await page.evaluate((hash) => { document.getElementById("view").setAttribute("aria-busy", "true"); window.location.hash = hash; }, route);
-  await page.waitForSelector("#view[aria-busy=false]");
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-const text = (page, selector) => page.locator(selector).innerText();
+before(launch);
+after(close);
 
 test("the Datanet shows its contributions, reviews and version root", async () => {
   const { page, check, close } = await open("#/datanet/1");
@@ -221,7 +176,7 @@ test("bad input gets a clear message, never a blank page", async () => {
 test("the validators, their stake and each block's commit signers", async () => {
   const { page, check, close } = await open("#/network");
   const body = await text(page, "#view");
-  assert.match(body, /Validators signing block/);
+  assert.match(body, /Validators \(the set signing block/);
   assert.match(body, /every committed block is final/);
   const [validator] = (await rpc("ol_getValidators", ["latest"])).validators;
   const stake = await page.locator("section:has(h2:text('Validators')) tbody tr").first().innerText();
@@ -253,11 +208,3 @@ test("Add to MetaMask asks the wallet to add this chain", async () => {
   plain.check();
   await plain.close();
 });
-
-async function rpc(method, params = []) {
-  const response = await fetch(RPC_URL, { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
-  const answer = await response.json();
-  if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
-  return answer.result;
-}

@@ -1,0 +1,68 @@
+"""The explorer on a real four-validator devnet (`openledger devnet`): the RPC node serves it,
+the validators do not, and its network view shows every validator and each commit's signers
+(browser side: `tests/js/explorer-network.test.mjs`)."""
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import REPO, result, run_js_suite, wait_for
+
+from openledger.node import devnet as devnet_lib
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
+
+
+def _cli(*arguments: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-m", "openledger.node.cli", *arguments],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+def _page_status(port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    connection.request("GET", "/explorer/")
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_explorer_on_a_devnet(tmp_path: Path) -> None:
+    browser = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    assert browser, "no Chromium: install Debian's chromium package (tests/run.sh does as root)"
+    screenshots = Path(
+        os.environ.get("EXPLORER_SCREENSHOTS", REPO / "tests" / "output" / "explorer")
+    )
+    screenshots.mkdir(parents=True, exist_ok=True)
+    directory = tmp_path / "devnet"
+    base = devnet_lib.find_free_port_base(10)
+    _cli("devnet", "init", "--out", str(directory), "--lightkdf",
+         "--p2p-base-port", str(base), "--rpc-base-port", str(base + 5))  # fmt: skip
+    network = devnet_lib.Devnet.load(directory)
+    rpc_node = network.node("rpc1")
+    url = f"http://127.0.0.1:{rpc_node.rpc_port}"
+    try:
+        _cli("devnet", "up", str(directory))
+        wait_for(lambda: int(result(url, "eth_blockNumber"), 16) >= 3, timeout=90, what="blocks")
+        validators = [node for node in network.nodes if node.role == "validator"]
+        assert len(validators) == 4
+        assert _page_status(rpc_node.rpc_port) == 200
+        for node in validators:
+            assert _page_status(node.rpc_port) in (404, 405), f"{node.name} serves the page"
+        run_js_suite(
+            "explorer-network.test.mjs",
+            url,
+            VALIDATORS=json.dumps([node.address for node in validators]),
+            SCREENSHOTS=str(screenshots),
+            CHROMIUM=browser,
+        )
+    finally:
+        _cli("devnet", "down", str(directory))
