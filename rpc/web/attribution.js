@@ -206,7 +206,7 @@ export async function inference(idText) {
         rewards.map(({ args }) => splitRow(h("span", { class: "indent" }, contributionLink(args.contributionId), ` (weight ${weights.get(args.contributionId) ?? "?"})`),
           addressLink(args.contributor), args.amount)),
         h("tr", { class: "total" }, h("td", {}, "total paid"), h("td", {}, paid === record.fee ? "equals the fee" : h("span", { class: "bad" }, "differs from the fee")), h("td", {}, wei(paid)))))),
-    section("Span evidence", evidencePanel(record, [...recorded.args.contributionIds])));
+    section("Span evidence", evidencePanel(record, weights)));
 }
 
 function splitRow(share, to, amount) {

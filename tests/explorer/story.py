@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import evidence_record
 from eth_hash.auto import keccak
 from web3 import Web3
 
@@ -90,8 +91,12 @@ def tell(url: str) -> dict[str, Any]:
     send(agents.functions.registerAgent(1, "agent://triage"), agent_owner, 100 * ETHER)
 
     inferences = []
-    for number, agent_id, weights, fee in ((1, 0, [3, 1], FEE), (2, 1, [1, 1], 2 * FEE + 1)):
-        root = keccak(f"evidence {number}".encode()) if number == 1 else b"\x00" * 32
+    # Inference 1 carries span evidence, its weights the ones the evidence implies; inference 2
+    # names an agent and declares its weights.
+    implied = evidence_record.implied_weights()
+    stories = ((1, 0, [implied[1], implied[2]], FEE, evidence_record.evidence_root()),
+               (2, 1, [1, 1], 2 * FEE + 1, b"\x00" * 32))  # fmt: skip
+    for number, agent_id, weights, fee, root in stories:
         receipt = send(
             attribution.functions.recordInference(
                 1, agent_id, keccak(f"inference {number}".encode()), [1, 2], weights, root
@@ -132,6 +137,7 @@ def tell(url: str) -> dict[str, Any]:
             }
             for i in inferences
         ],
+        "evidence": {"record": evidence_record.record(), "output": evidence_record.OUTPUT},
         "aliceEarned": str(sum(i.contributions[1] for i in inferences)),
         "aliceCumulative": [
             str(inferences[0].contributions[1]),

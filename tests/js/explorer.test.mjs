@@ -85,26 +85,31 @@ test("a contributor's earnings over time are charted, per Datanet and per model"
 
 test("a span-evidence record shows the output with each credited span linked to its contribution", async () => {
   const { page, check, close } = await open("#/inference/1");
-  const output = "Fever and cough: rest and fluids. Seek care if breathing is hard.";
-  const span = (needle, contributionId) => ({ outputStart: Buffer.from(output.slice(0, output.indexOf(needle))).length,
-    length: Buffer.from(needle).length, contributionId, contributionStart: 0 });
-  const record = { outputRoot: "0x" + "11".repeat(32), evidenceRoot: STORY.inferences[0].evidenceRoot,
-    spans: [span("rest and fluids", 1), span("Seek care if breathing is hard", 2)] };
-  await page.fill("#evidence-output", output);
-  await page.fill("#evidence-record", "{not json");
-  await page.click("#evidence-show");
-  assert.match(await text(page, "#evidence-result"), /not valid JSON/);
-  await page.fill("#evidence-record", JSON.stringify({ ...record, evidenceRoot: "0x" + "22".repeat(32) }));
-  await page.click("#evidence-show");
-  assert.match(await text(page, "#evidence-result"), /differs from the one on chain/);
-  await page.fill("#evidence-record", JSON.stringify(record));
-  await page.click("#evidence-show");
+  const { record, output } = STORY.evidence;
+  const show = async (recordText, outputText = output) => {
+    await page.fill("#evidence-record", recordText);
+    await page.fill("#evidence-output", outputText);
+    await page.click("#evidence-show");
+    return text(page, "#evidence-result");
+  };
+  assert.match(await show("{not json"), /not valid JSON/);
+  assert.match(await show(JSON.stringify({ ...record, spans: [...record.spans].reverse() })), /out of order/);
+  const moved = record.spans.map((entry, i) => (i === 0 ? { ...entry, contributionStart: entry.contributionStart + 1 } : entry));
+  assert.match(await show(JSON.stringify({ ...record, spans: moved })), /does not match its evidence root/);
+  assert.match(await show(JSON.stringify(record), output.replace("fever", "fevers")), /not the record's output/);
+  assert.match(await show(JSON.stringify(record)), /weights on chain are the ones the evidence implies/);
   const marks = page.locator("#evidence-text a.span");
-  assert.deepEqual(await marks.allInnerTexts(), ["rest and fluids", "Seek care if breathing is hard"]);
+  assert.deepEqual(await marks.allInnerTexts(), ["rest and drink plenty of fluids", " every day until it passes"]);
   assert.deepEqual(await marks.evaluateAll((links) => links.map((a) => a.getAttribute("href"))), ["#/contribution/1", "#/contribution/2"]);
+  assert.deepEqual(await page.locator("#evidence-text .boilerplate").allInnerTexts(), ["Always read the label before you take any medicine"]);
   await shot(page, "spans");
   await marks.first().click();
   await page.waitForSelector("#contribution-1");
+  await go(page, "#/inference/2"); // another inference's record is refused
+  await page.fill("#evidence-record", JSON.stringify(record));
+  await page.fill("#evidence-output", output);
+  await page.click("#evidence-show");
+  assert.match(await text(page, "#evidence-result"), /not this inference's/);
   check();
   await close();
 });
