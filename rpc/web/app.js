@@ -4,7 +4,7 @@ import { loadInterfaces } from "./abi.js";
 import * as chain from "./chain.js";
 import * as attribution from "./attribution.js";
 import { network } from "./network.js";
-import { call, subscribeHeads } from "./rpc.js";
+import { call, RpcError, subscribeHeads } from "./rpc.js";
 import { h, problem } from "./ui.js";
 
 const ROUTES = [
@@ -36,7 +36,9 @@ async function route() {
     const match = ROUTES.map(([pattern, view]) => [pattern.exec(path), view]).find(([m]) => m);
     content = match ? await match[1](match[0]) : problem("No such page", `There is no view at “#/${path}”.`);
   } catch (error) {
-    content = problem("The node could not answer", error.message);
+    // A JSON-RPC error or a failed fetch is the node's; anything else is this page's own fault.
+    const fromNode = error instanceof RpcError || error instanceof TypeError && /fetch/i.test(error.message);
+    content = problem(fromNode ? "The node could not answer" : "This view could not be shown", error.message);
   }
   if (mine !== generation) return; // a later navigation won
   current = content;

@@ -5,25 +5,22 @@ Screenshots of every view land in `tests/output/explorer/` (or `$EXPLORER_SCREEN
 prints where."""
 
 import json
-import os
 import shutil
 import signal
 from pathlib import Path
 
 import pytest
 import story
-from helpers import REPO, run_js_suite, start_node_process
+from browser_env import SCREENSHOTS, chromium
+from helpers import run_js_suite, start_node_process
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.timeout(300)
 def test_explorer_in_a_browser(tmp_path: Path) -> None:
-    browser = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    assert browser, "no Chromium: install Debian's chromium package (tests/run.sh does as root)"
-    screenshots = Path(
-        os.environ.get("EXPLORER_SCREENSHOTS", REPO / "tests" / "output" / "explorer")
-    )
+    browser = chromium()
+    screenshots = SCREENSHOTS
     shutil.rmtree(screenshots, ignore_errors=True)
     screenshots.mkdir(parents=True)
     node = start_node_process(["dev", "--datadir", str(tmp_path / "chain")], tmp_path / "node.log")
@@ -39,6 +36,5 @@ def test_explorer_in_a_browser(tmp_path: Path) -> None:
     finally:
         assert node.stop(signal.SIGTERM) == 0, node.log()
     shots = sorted(path.name for path in screenshots.glob("*.png"))
-    print(f"\nexplorer screenshots in {screenshots}: {', '.join(shots)}")
     assert len(shots) >= 12, shots
     assert "Traceback" not in node.log(), node.log()

@@ -4,14 +4,13 @@ the validators do not, and its network view shows every validator and each commi
 
 import http.client
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO, result, run_js_suite, wait_for
+from browser_env import SCREENSHOTS, chromium
+from helpers import result, run_js_suite, wait_for
 
 from openledger.node import devnet as devnet_lib
 
@@ -36,11 +35,8 @@ def _page_status(port: int) -> int:
 
 
 def test_explorer_on_a_devnet(tmp_path: Path) -> None:
-    browser = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    assert browser, "no Chromium: install Debian's chromium package (tests/run.sh does as root)"
-    screenshots = Path(
-        os.environ.get("EXPLORER_SCREENSHOTS", REPO / "tests" / "output" / "explorer")
-    )
+    browser = chromium()
+    screenshots = SCREENSHOTS
     screenshots.mkdir(parents=True, exist_ok=True)
     directory = tmp_path / "devnet"
     base = devnet_lib.find_free_port_base(10)

@@ -121,6 +121,8 @@ test("a new transaction appears on the home page without reloading", async () =>
   const accounts = await rpc("eth_accounts");
   const hash = await rpc("eth_sendTransaction", [{ from: accounts[7], to: accounts[8], value: "0x1234" }]);
   await page.waitForSelector(`#latest-txs tr[data-hash="${hash}"]`);
+  const receipt = await rpc("eth_getTransactionReceipt", [hash]);
+  assert.equal(await page.locator("#latest-blocks tr").first().getAttribute("data-hash"), receipt.blockHash, "its block heads the list");
   assert.equal(await page.evaluate(() => performance.getEntriesByType("navigation").length), before);
   await shot(page, "home");
   check();
