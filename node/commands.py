@@ -98,6 +98,11 @@ def _print_dev_banner(
         + (
             f" and ws://{node.rpc_config.host}:{node.rpc.port}" if node.rpc_config.websocket else ""
         ),
+        *(
+            [f"Explorer:          http://{node.rpc_config.host}:{node.rpc.port}/explorer/"]
+            if node.rpc_config.explorer
+            else []
+        ),
         "",
     ]
     print("\n".join(lines), flush=True)

@@ -40,7 +40,7 @@ async function route() {
     const fromNode = error instanceof RpcError || error instanceof TypeError && /fetch/i.test(error.message);
     content = problem(fromNode ? "The node could not answer" : "This view could not be shown", error.message);
   }
-  if (mine !== generation) return; // a later navigation won
+  if (mine !== generation || content === null) return; // a later navigation won
   current = content;
   main.replaceChildren(content);
   main.setAttribute("aria-busy", "false");
@@ -55,8 +55,8 @@ async function searchView(encoded) {
   }
   const found = await chain.search(query);
   if (found.route) {
-    window.location.replace(found.route);
-    return h("p", { class: "muted" }, "Searching…");
+    window.location.replace(found.route); // its hashchange renders the result
+    return null;
   }
   return problem(...found.message);
 }

@@ -20,9 +20,11 @@ export function argumentLinks(name, value) {
   return links[name] ? links[name](value) : null;
 }
 
-/** The id in a route, or null when it is not a positive decimal integer. */
+/** The id in a route, or null when it is not a positive decimal integer that fits a uint256. */
 function parseId(text) {
-  return /^[1-9]\d{0,70}$/.test(text) ? BigInt(text) : null;
+  if (!/^[1-9]\d{0,77}$/.test(text)) return null;
+  const id = BigInt(text);
+  return id < 2n ** 256n ? id : null;
 }
 
 async function viewOr(missing, name, method, args) {
@@ -51,7 +53,7 @@ export async function datanets() {
 
 export async function datanet(idText) {
   const id = parseId(idText);
-  if (id === null) return problem("Not a Datanet id", `“${idText}” is not a positive whole number.`);
+  if (id === null) return problem("Not a Datanet id", `“${idText}” is not a positive whole number below 2²⁵⁶.`);
   const d = await viewOr(() => null, "IDatanets", "getDatanet", [id]);
   if (!d) return problem("No such Datanet", `Datanet ${id} does not exist on this chain.`);
   const [submitted, reviewed, versions, flagged] = await Promise.all([
@@ -87,7 +89,7 @@ export async function datanet(idText) {
 
 export async function contribution(idText) {
   const id = parseId(idText);
-  if (id === null) return problem("Not a contribution id", `“${idText}” is not a positive whole number.`);
+  if (id === null) return problem("Not a contribution id", `“${idText}” is not a positive whole number below 2²⁵⁶.`);
   const c = await viewOr(() => null, "IDatanets", "getContribution", [id]);
   if (!c) return problem("No such contribution", `Contribution ${id} does not exist on this chain.`);
   const earned = await view("IAttribution", "contributionEarnings", [id]);
@@ -116,7 +118,7 @@ export async function models() {
 
 export async function model(idText) {
   const id = parseId(idText);
-  if (id === null) return problem("Not a model id", `“${idText}” is not a positive whole number.`);
+  if (id === null) return problem("Not a model id", `“${idText}” is not a positive whole number below 2²⁵⁶.`);
   const m = await viewOr(() => null, "IModels", "getModel", [id]);
   if (!m) return problem("No such model", `Model ${id} does not exist on this chain.`);
   const cited = await view("IModels", "getModelDatanets", [id]);
@@ -180,7 +182,7 @@ export async function agents() {
 
 export async function inference(idText) {
   const id = parseId(idText);
-  if (id === null) return problem("Not an inference id", `“${idText}” is not a positive whole number.`);
+  if (id === null) return problem("Not an inference id", `“${idText}” is not a positive whole number below 2²⁵⁶.`);
   const record = await viewOr(() => null, "IAttribution", "getInference", [id]);
   if (!record || record.modelId === 0n) return problem("No such inference", `Inference ${id} does not exist on this chain.`);
   const [[recorded], [split], rewards] = await Promise.all([

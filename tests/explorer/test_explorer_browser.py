@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import story
 from browser_env import SCREENSHOTS, chromium
-from helpers import run_js_suite, start_node_process
+from helpers import run_js_suite, start_node_process, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +25,7 @@ def test_explorer_in_a_browser(tmp_path: Path) -> None:
     screenshots.mkdir(parents=True)
     node = start_node_process(["dev", "--datadir", str(tmp_path / "chain")], tmp_path / "node.log")
     try:
+        wait_for(lambda: f"Explorer:          {node.url}/explorer/" in node.log(), what="banner")
         expected = story.tell(node.url)
         run_js_suite(
             "explorer.test.mjs",

@@ -165,6 +165,7 @@ test("bad input gets a clear message, never a blank page", async () => {
     ["#/address/0x1234", /Not an address/],
     ["#/datanet/99", /Datanet 99 does not exist/],
     ["#/datanet/abc", /Not a Datanet id/],
+    ["#/datanet/" + "9".repeat(78), /Not a Datanet id/],
     ["#/inference/42", /Inference 42 does not exist/],
     ["#/model/7", /Model 7 does not exist/],
     ["#/nowhere", /No such page/],
