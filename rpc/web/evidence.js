@@ -1,7 +1,7 @@
 // Span evidence of an inference: the output with each credited span highlighted and linked to the
 // contribution it came from.
 //
-// A record, as `openledger attribution trace --json` prints it, is {"outputRoot", "evidenceRoot",
+// A record, as the attribution engine's `trace` makes it (attribution/engine/), is {"outputRoot", "evidenceRoot",
 // "spans": [{"outputStart", "length", "contributionId", "contributionStart"}, ...]}: entries sorted
 // by (outputStart, contributionId); entries sharing one output range form a span, credited when it
 // has one entry and boilerplate (earning nothing) when it has several. A span earns its new bytes,

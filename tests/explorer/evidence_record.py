@@ -1,95 +1,46 @@
-"""A span-evidence record built by hand for the explorer's test, with the roots computed by the
-rules the attribution engine documents (branch `poa`: `attribution/content.py` and
-`attribution/engine/evidence.py`), written out again here so that the page's own computation is
-checked against an independent one. Until the engine is on main, no chain-side code produces
-these records; the page is tested against this one."""
+"""A span-evidence record made by the attribution engine (`openledger.attribution.engine`): the
+contributions of the story's Datanet indexed, an output traced against them, the record as
+`trace` gives it. The chain holds only the record's evidence root (through `recordInference`);
+the record and the output reach the page from whoever traced them."""
 
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from eth_hash.auto import keccak
+from openledger.attribution.content import compute_content_root
+from openledger.attribution.engine.evidence import SpanParams
+from openledger.attribution.engine.index import Content, SpanIndex
+from openledger.attribution.engine.trace import Trace, trace
 
-CHUNK = 256
+PARAMS = SpanParams(min_span_bytes=20, max_occurrences=1, omission_bytes=30)
+"""Small spans count, and a span two contributions hold is boilerplate."""
+
+COMMON = "Always read the label before you take any medicine."
+DOCUMENTS = {
+    "alice": f"For a mild fever, rest and drink plenty of fluids at night. {COMMON}",
+    "bob": f"Keep taking plenty of fluids every day until it passes. {COMMON}",
+    "carol": "Cough syrup is not for children under four.",
+}
+"""Each contributor's document; alice's and bob's are accepted, carol's rejected."""
 
 OUTPUT = (
-    "For a mild fever, rest and drink plenty of fluids every day until it passes. "
-    "See a doctor if breathing is hard or the fever lasts more than three days. "
-    "Always read the label before you take any medicine. " * 5
-).strip()
-"""Longer than one chunk, so that the content root's tree has more than one leaf."""
+    "If you have a fever: rest and drink plenty of fluids every day until it passes. "
+    f"See a doctor if breathing is hard. {COMMON}"
+)
+"""Copies a span of alice's, an overlapping span of bob's, and the phrase both hold."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """Output bytes `output_start ..` equal bytes `contribution_start ..` of a contribution."""
-
-    output_start: int
-    length: int
-    contribution_id: int
-    contribution_start: int
-
-    def to_json(self) -> dict[str, int]:
-        return {"outputStart": self.output_start, "length": self.length,
-                "contributionId": self.contribution_id,
-                "contributionStart": self.contribution_start}  # fmt: skip
+def content_hash(name: str) -> bytes:
+    """What a contribution commits to: the content root of its document."""
+    return compute_content_root(DOCUMENTS[name].encode())
 
 
-def _at(needle: str) -> tuple[int, int]:
-    start = OUTPUT.encode().index(needle.encode())
-    return start, len(needle.encode())
+def traced(directory: Path) -> Trace:
+    """The engine's trace of `OUTPUT` against contributions 1 (alice) and 2 (bob)."""
+    index = SpanIndex(directory)
+    index.sync([Content(1, DOCUMENTS["alice"].encode()), Content(2, DOCUMENTS["bob"].encode())])
+    return trace(index, OUTPUT.encode(), PARAMS)
 
 
-def entries() -> list[Entry]:
-    """Two credited spans that overlap (the second earns only its bytes past the first) and a
-    boilerplate span held by both contributions, sorted by (outputStart, contributionId)."""
-    first, second, common = (_at("rest and drink plenty of fluids"),
-                             _at("plenty of fluids every day until it passes"),
-                             _at("Always read the label before you take any medicine"))  # fmt: skip
-    return [
-        Entry(*first, 1, 10),
-        Entry(*second, 2, 0),
-        Entry(*common, 1, 200),
-        Entry(*common, 2, 300),
-    ]
-
-
-def implied_weights() -> dict[int, int]:
-    """New bytes of each credited span, walking the spans in order."""
-    weights: dict[int, int] = {}
-    covered = 0
-    for entry in entries()[:2]:
-        end = entry.output_start + entry.length
-        new = end - max(covered, entry.output_start)
-        weights[entry.contribution_id] = weights.get(entry.contribution_id, 0) + new
-        covered = end
-    return weights
-
-
-def evidence_root() -> bytes:
-    encoding = b"".join(
-        value.to_bytes(32, "big")
-        for e in entries()
-        for value in (e.output_start, e.length, e.contribution_id, e.contribution_start)
-    )
-    return keccak(encoding)
-
-
-def content_root(data: bytes) -> bytes:
-    level = [keccak(b"\x00" + data[i : i + CHUNK]) for i in range(0, len(data), CHUNK)]
-    empty = b"\x00" * 32
-    while len(level) > 1:
-        if len(level) % 2:
-            level.append(empty)
-        level = [keccak(b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level), 2)]
-        empty = keccak(b"\x01" + empty + empty)
-    tree = level[0] if level else b"\x00" * 32
-    return keccak(b"\x02" + len(data).to_bytes(32, "big") + tree)
-
-
-def record() -> dict[str, Any]:
-    """The record as `openledger attribution trace --json` prints it."""
-    return {
-        "outputRoot": "0x" + content_root(OUTPUT.encode()).hex(),
-        "evidenceRoot": "0x" + evidence_root().hex(),
-        "spans": [entry.to_json() for entry in entries()],
-    }
+def page_input(result: Trace) -> dict[str, Any]:
+    """What a reader pastes into the page: the record and the output."""
+    return {"record": result.to_json(), "output": OUTPUT}

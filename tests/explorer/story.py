@@ -6,6 +6,7 @@ split rule written out again here."""
 import json
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import evidence_record
@@ -56,8 +57,9 @@ def split(fee: int, weights: list[int], *, agent: bool) -> tuple[int, int, int, 
     return protocol, owner, agent_share, parts
 
 
-def tell(url: str) -> dict[str, Any]:
-    """Run the story against the dev node at `url`; return what the page must show."""
+def tell(url: str, workdir: Path) -> dict[str, Any]:
+    """Run the story against the dev node at `url` (the engine's index in `workdir`); return
+    what the page must show."""
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
     owner, alice, bob, carol, model_owner, agent_owner = w3.eth.accounts[:6]
     abi = shipped_abi()
@@ -77,9 +79,9 @@ def tell(url: str) -> dict[str, Any]:
     send(datanets.functions.createDatanet("Medical QA", "ipfs://meta", 0, True), owner)
     # Names are anyone's to choose: the page must show this one as text, never run it.
     send(datanets.functions.createDatanet(HOSTILE_NAME, "javascript:alert(1)", 1, False), carol)
-    for contributor, text in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
-        content = keccak(f"document of {text}".encode())
-        send(datanets.functions.contribute(1, content, f"ipfs://{text}", 2048), contributor)
+    for contributor, name in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
+        content, size = evidence_record.content_hash(name), len(evidence_record.DOCUMENTS[name])
+        send(datanets.functions.contribute(1, content, f"ipfs://{name}", size), contributor)
     for contribution, accept, quality in ((1, True, 90), (2, True, 70), (3, False, 10)):
         send(datanets.functions.review(contribution, accept, quality), owner)
     published = send(datanets.functions.publishVersion(1), owner)
@@ -93,8 +95,8 @@ def tell(url: str) -> dict[str, Any]:
     inferences = []
     # Inference 1 carries span evidence, its weights the ones the evidence implies; inference 2
     # names an agent and declares its weights.
-    implied = evidence_record.implied_weights()
-    stories = ((1, 0, [implied[1], implied[2]], FEE, evidence_record.evidence_root()),
+    traced = evidence_record.traced(workdir / "index")
+    stories = ((1, 0, [traced.weights[1], traced.weights[2]], FEE, traced.evidence_root),
                (2, 1, [1, 1], 2 * FEE + 1, b"\x00" * 32))  # fmt: skip
     for number, agent_id, weights, fee, root in stories:
         receipt = send(
@@ -137,7 +139,7 @@ def tell(url: str) -> dict[str, Any]:
             }
             for i in inferences
         ],
-        "evidence": {"record": evidence_record.record(), "output": evidence_record.OUTPUT},
+        "evidence": evidence_record.page_input(traced),
         "aliceEarned": str(sum(i.contributions[1] for i in inferences)),
         "aliceCumulative": [
             str(inferences[0].contributions[1]),

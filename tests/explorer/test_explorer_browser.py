@@ -26,7 +26,7 @@ def test_explorer_in_a_browser(tmp_path: Path) -> None:
     node = start_node_process(["dev", "--datadir", str(tmp_path / "chain")], tmp_path / "node.log")
     try:
         wait_for(lambda: f"Explorer:          {node.url}/explorer/" in node.log(), what="banner")
-        expected = story.tell(node.url)
+        expected = story.tell(node.url, tmp_path)
         run_js_suite(
             "explorer.test.mjs",
             node.url,

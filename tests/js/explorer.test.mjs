@@ -99,9 +99,9 @@ test("a span-evidence record shows the output with each credited span linked to 
   assert.match(await show(JSON.stringify(record), output.replace("fever", "fevers")), /not the record's output/);
   assert.match(await show(JSON.stringify(record)), /weights on chain are the ones the evidence implies/);
   const marks = page.locator("#evidence-text a.span");
-  assert.deepEqual(await marks.allInnerTexts(), ["rest and drink plenty of fluids", " every day until it passes"]);
+  assert.deepEqual(await marks.allInnerTexts(), ["rest and drink plenty of fluids", " every day until it passes."]);
   assert.deepEqual(await marks.evaluateAll((links) => links.map((a) => a.getAttribute("href"))), ["#/contribution/1", "#/contribution/2"]);
-  assert.deepEqual(await page.locator("#evidence-text .boilerplate").allInnerTexts(), ["Always read the label before you take any medicine"]);
+  assert.deepEqual(await page.locator("#evidence-text .boilerplate").allInnerTexts(), ["Always read the label before you take any medicine."]);
   await shot(page, "spans");
   await marks.first().click();
   await page.waitForSelector("#contribution-1");
