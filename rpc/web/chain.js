@@ -1,6 +1,6 @@
 // Chain views: the live home page, a block, a transaction with its receipt and decoded logs, an
 // address, search, and the validator set with each block's commit signers.
-import { decodeInput, decodeLog, ethers } from "./abi.js";
+import { decodeInput, decodeLog, ethers, interfaceAt } from "./abi.js";
 import { call, callMany, hex } from "./rpc.js";
 import {
   addressLink, blockLink, facts, h, NotFound, problem, section, short, table, time, txLink, wei, link,
@@ -160,6 +160,7 @@ export async function address(text) {
     facts([
       ["balance", wei(balance)],
       ["nonce", String(BigInt(nonce))],
+      interfaceAt(account) ? ["precompile", `OpenLedger ${interfaceAt(account)} (its calls and logs are decoded on transaction pages)`] : null,
       ["code", code === "0x" ? "none (an externally owned account)" : h("code", { class: "data" }, `${(code.length - 2) / 2} bytes: ${code.slice(0, 130)}${code.length > 130 ? "…" : ""}`)],
     ]),
     section(`Transactions in blocks ${first}–${head} (${txs.length})`, table(["hash", "block", "from", "to", "value"],

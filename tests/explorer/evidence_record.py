@@ -24,9 +24,12 @@ DOCUMENTS = {
 
 OUTPUT = (
     "If you have a fever: rest and drink plenty of fluids every day until it passes. "
-    f"See a doctor if breathing is hard. {COMMON}"
-)
-"""Copies a span of alice's, an overlapping span of bob's, and the phrase both hold."""
+    f"See a doctor if breathing is hard. {COMMON} "
+    + "This answer was written for the test and copies nothing else, word for word. "
+    * 7
+).strip()
+"""Copies a span of alice's, an overlapping span of bob's, and the phrase both hold; over 512
+bytes, so that its content root is a tree of three chunks (one padded with an empty subtree)."""
 
 
 def content_hash(name: str) -> bytes:

@@ -37,5 +37,5 @@ def test_explorer_in_a_browser(tmp_path: Path) -> None:
     finally:
         assert node.stop(signal.SIGTERM) == 0, node.log()
     shots = sorted(path.name for path in screenshots.glob("*.png"))
-    assert len(shots) >= 12, shots
+    assert len(shots) >= 14, shots
     assert "Traceback" not in node.log(), node.log()

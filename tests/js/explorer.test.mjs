@@ -47,6 +47,7 @@ test("the model shows its citation, fee, inferences and attribution graph", asyn
   await shot(page, "model");
   await go(page, "#/agents");
   assert.match(await text(page, "#view"), /agent:\/\/triage/);
+  await shot(page, "agents");
   check();
   await close();
 });
@@ -149,6 +150,8 @@ test("search finds a block, a transaction and an address", async () => {
   await shot(page, "transaction");
   await search(STORY.bob.toLowerCase());
   assert.ok((await text(page, "h1")).includes(STORY.bob));
+  await search("0x0000000000000000000000000000000000000a04");
+  assert.match(await text(page, "#view"), /precompile\s+OpenLedger IAttribution/);
   check();
   await close();
 });
