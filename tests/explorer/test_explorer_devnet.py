@@ -4,26 +4,16 @@ the validators do not, and its network view shows every validator and each commi
 
 import http.client
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from browser_env import SCREENSHOTS, chromium
 from helpers import result, run_js_suite, wait_for
+from process.test_devnet import _cli
 
 from openledger.node import devnet as devnet_lib
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
-
-
-def _cli(*arguments: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "-m", "openledger.node.cli", *arguments],
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
 
 
 def _page_status(port: int) -> int:
