@@ -1,7 +1,7 @@
-// The network view: every validator (the set signing the head, and any other registered or
-// jailed one found in the staking precompile's logs) with power, stake, commission, jailed and
-// active state; finality; and the proposer and signers of each recent block's commit. It
-// refreshes on every new head.
+// The network view: every validator (the set signing the head, the genesis set, and any other
+// registered or jailed one found in the staking precompile's logs) with power, stake,
+// commission, jailed and active state; finality; and the proposer and signers of each recent
+// block's commit. It refreshes on every new head.
 import { events, views, ViewReverted } from "./abi.js";
 import { allLogs, callMany, hex } from "./rpc.js";
 import { addressLink, blockLink, facts, h, section, table, wei } from "./ui.js";
@@ -25,13 +25,16 @@ export async function network() {
 }
 
 async function render() {
-  const [set, consensus, finalized, head] = await callMany([
-    ["ol_getValidators", ["latest"]], ["ol_consensusState", []],
+  const [set, first, consensus, finalized, head] = await callMany([
+    ["ol_getValidators", ["latest"]], ["ol_getValidators", ["earliest"]], ["ol_consensusState", []],
     ["eth_getBlockByNumber", ["finalized", false]], ["eth_getBlockByNumber", ["latest", false]]]);
-  for (const answer of [set, consensus, finalized, head]) if (answer instanceof Error) throw answer;
+  for (const answer of [set, first, consensus, finalized, head]) if (answer instanceof Error) throw answer;
   const power = new Map(set.validators.map((member) => [member.address.toLowerCase(), BigInt(member.power)]));
+  // Genesis validators emit no ValidatorRegistered, and downtime jailing emits no log: the first
+  // block's set names the former, so a jailed one that left the set is still listed.
   const [registered, jailed] = await Promise.all([events(allLogs, "IStaking", "ValidatorRegistered"), events(allLogs, "IStaking", "Jailed")]);
-  const candidates = [...new Set([...power.keys(), ...[...registered, ...jailed].map(({ args }) => args.validator.toLowerCase())])];
+  const candidates = [...new Set([...power.keys(), ...first.validators.map((member) => member.address.toLowerCase()),
+    ...[...registered, ...jailed].map(({ args }) => args.validator.toLowerCase())])];
   const staking = await views(candidates.map((address) => ["IStaking", "getValidator", [address]]));
   const rows = candidates.map((address, i) => {
     const v = staking[i] instanceof ViewReverted || !staking[i].registered ? null : staking[i];
