@@ -12,7 +12,8 @@ import pytest
 from helpers import JS_DIR, ThreadedNode, compile_solidity
 
 from openledger.attribution import SOLIDITY_DIR
-from openledger.node.cli import _rpc_config, build_parser
+from openledger.node.cli import build_parser
+from openledger.node.commands import _rpc_config
 
 WEB = Path(str(resources.files("openledger.rpc") / "web"))
 CHAIN_ID = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
@@ -125,7 +126,9 @@ def test_vendored_files_are_the_locked_packages_files() -> None:
 
 
 def test_shipped_abi_is_the_interfaces_compiled() -> None:
-    staking = Path(str(resources.files("openledger.consensus") / "solidity" / "IStaking.sol"))
+    staking = Path(
+        str(resources.files("openledger.consensus.staking") / "solidity" / "IStaking.sol")
+    )
     compiled = compile_solidity(*sorted(SOLIDITY_DIR.glob("*.sol")), staking)
     shipped = json.loads((WEB / "abi.json").read_text())
     assert shipped == {name: compiled[name]["abi"] for name in sorted(compiled)}
