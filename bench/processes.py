@@ -48,20 +48,41 @@ class ServerProcess:
 
 
 def start_dev_node(
-    datadir: Path, log_path: Path, accounts: int, chain_id: int | None = None
+    datadir: Path,
+    log_path: Path,
+    accounts: int,
+    chain_id: int | None = None,
+    block_time: float | None = None,
 ) -> ServerProcess:
     """`openledger dev --http.port 0 --datadir DATADIR`; returns once it listens.
 
     `chain_id` (default: the dev node's own, 1337) lets it take transactions signed for another
-    chain, such as the devnet's.
+    chain, such as the devnet's; `block_time` (default 0, automine) is `--block-time`.
     """
     script = Path(sys.executable).with_name("openledger")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "openledger.node.cli"]
     command += ["dev", "--http.port", "0", "--datadir", str(datadir), "--accounts", str(accounts)]
     if chain_id is not None:
         command += ["--chain-id", str(chain_id)]
+    if block_time is not None:
+        command += ["--block-time", f"{block_time:g}"]
     process = _start(command, log_path)
     return ServerProcess(process, _wait_for(process, log_path, NODE_READY), log_path)
+
+
+def start_server(
+    command: list[str],
+    log_path: Path,
+    ready: re.Pattern[str],
+    url: str,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> ServerProcess:
+    """Any JSON-RPC server (a reference node); returns once its log matches `ready`."""
+    process = _start(command, log_path, cwd=cwd, env=env)
+    _wait_for(process, log_path, ready)
+    return ServerProcess(process, url, log_path)
 
 
 def start_bare_server(log_path: Path) -> ServerProcess:
@@ -71,10 +92,21 @@ def start_bare_server(log_path: Path) -> ServerProcess:
     return ServerProcess(process, f"http://127.0.0.1:{port}", log_path)
 
 
-def _start(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def _start(
+    command: list[str],
+    log_path: Path,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log_file:
         return subprocess.Popen(
-            command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=None if env is None else {**os.environ, **env},
         )
 
 
@@ -84,7 +116,7 @@ def _wait_for(process: subprocess.Popen[bytes], log_path: Path, ready: re.Patter
     while time.monotonic() < deadline:
         match = ready.search(log_path.read_text(errors="replace"))
         if match:
-            return match.group(1)
+            return match.group(1 if match.re.groups else 0)
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}:\n{log_path.read_text()}")
         time.sleep(0.05)
