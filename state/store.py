@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import rlp
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
@@ -21,6 +22,7 @@ from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound, TransactionNot
 from eth.rlp.sedes import chain_gaps
 from eth.vm.chain_context import ChainContext
 from eth_utils import ValidationError
+from lru import LRU
 
 from openledger.genesis.model import Genesis
 from openledger.genesis.types import Address, BlockNumber, ChainId, Hash32
@@ -44,6 +46,12 @@ class ExecutedBlock:
     tries."""
 
 
+BODY_CACHE_BLOCKS = 64
+"""Blocks whose decoded transactions and receipts are kept (each RPC receipt lookup needs the
+whole block's; without the cache, fetching every receipt of a block of n transactions decodes
+n * n of them)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TransactionLocation:
     """Where a committed transaction is."""
@@ -65,6 +73,10 @@ class ChainStore:
         self._chaindb = ChainDB(db)
         self._write_lock = threading.Lock()
         self._head = self._chaindb.get_canonical_head()
+        # Keyed by block hash: a block's body never changes. Bounded; committed blocks enter
+        # with the objects that were executed (their senders already recovered).
+        self._transactions: LRU = LRU(BODY_CACHE_BLOCKS)
+        self._receipts: LRU = LRU(BODY_CACHE_BLOCKS)
         self.genesis_hash = Hash32(db[schema.GENESIS_HASH_KEY])
 
     @classmethod
@@ -119,8 +131,13 @@ class ChainStore:
 
     def get_transactions(self, header: BlockHeaderAPI) -> tuple[SignedTransactionAPI, ...]:
         """The transactions of a committed block, in order."""
-        builder = self.vm_class.get_transaction_builder()
-        return self._chaindb.get_block_transactions(header, builder)
+        cached = self._transactions.get(header.hash)
+        if cached is None:
+            builder = self.vm_class.get_transaction_builder()
+            cached = self._transactions[header.hash] = tuple(
+                self._chaindb.get_block_transactions(header, builder)
+            )
+        return cast(tuple[SignedTransactionAPI, ...], cached)
 
     def get_block(self, header: BlockHeaderAPI) -> BlockAPI:
         """The committed block with `header`."""
@@ -129,11 +146,16 @@ class ChainStore:
 
     def get_receipts(self, header: BlockHeaderAPI) -> tuple[ReceiptAPI, ...]:
         """The receipts of a committed block, in transaction order."""
+        cached = self._receipts.get(header.hash)
+        if cached is not None:
+            return cast(tuple[ReceiptAPI, ...], cached)
         encoded = self.db.get_or_none(schema.receipts_key(header.hash))
         if encoded is None:
             return ()
         decoder = self.vm_class.get_receipt_builder()
-        return tuple(decoder.decode(item) for item in rlp.decode(encoded))
+        receipts = tuple(decoder.decode(item) for item in rlp.decode(encoded))
+        self._receipts[header.hash] = receipts
+        return receipts
 
     def get_transaction_location(self, tx_hash: bytes) -> TransactionLocation | None:
         """Block number and index of a committed transaction, or None."""
@@ -223,6 +245,8 @@ class ChainStore:
             if parent_certificate is not None and block.number > 0:
                 overlay[schema.commit_key(block.number - 1)] = parent_certificate
             self.db.write(overlay.changes())
+            self._transactions[block.hash] = tuple(block.transactions)
+            self._receipts[block.hash] = tuple(executed.receipts)
             self._head = block.header
 
     def rewind(self, number: int, expected_hash: bytes | None = None) -> None:
@@ -241,8 +265,10 @@ class ChainStore:
                     "canonical"
                 )
             changes: dict[bytes, bytes | None] = {}
+            gone_hashes = []
             for gone in range(number + 1, head + 1):
                 header = self._chaindb.get_canonical_block_header_by_number(BlockNumber(gone))
+                gone_hashes.append(header.hash)
                 changes[SchemaV1.make_block_number_to_hash_lookup_key(BlockNumber(gone))] = None
                 for transaction in self.get_transactions(header):
                     key = SchemaV1.make_transaction_hash_to_block_lookup_key(transaction.hash)
@@ -264,6 +290,9 @@ class ChainStore:
             except BaseException:
                 self._head = previous
                 raise
+            for block_hash in gone_hashes:
+                self._transactions.pop(block_hash, None)
+                self._receipts.pop(block_hash, None)
 
     def put_commit(self, number: int, certificate: bytes) -> None:
         """Store (or replace) the commit certificate of the canonical block at `number`."""

@@ -70,8 +70,10 @@ def decode_transaction(raw: bytes, vm_class: type[OpenLedgerVM]) -> SignedTransa
         raise InvalidRlp("the transaction is not canonically encoded")
     # The signature first: py-evm's `validate()` of a legacy transaction also recovers the
     # sender, and a bad signature must be refused with the same reason whatever the type.
+    # Recovering the sender is the whole check, done once (the sender is cached on the object):
+    # py-evm's `check_signature_validity` would recover the key, verify the signature against
+    # it (which a recovered key always passes) and `.sender` would recover it again.
     try:
-        transaction.check_signature_validity()
         _ = transaction.sender
     except (BadSignature, ValidationError, ValueError) as error:
         raise InvalidSender(f"bad signature: {error}") from error
