@@ -2,6 +2,9 @@
 
 - With `--block-time 0` (automine), a block is mined as soon as an executable transaction
   arrives; transactions that arrive while a block is being built go into the next one together.
+  `eth_sendRawTransaction` and `eth_sendTransaction` answer once the block that holds the
+  transaction is committed (`wait_until_mined`), as Hardhat and Anvil do, so a receipt asked for
+  right after the answer is there.
 - With a positive block time, a block is mined on that interval, empty or not.
 - `evm_mine`, `anvil_mine`, `evm_increaseTime` and `evm_setNextBlockTimestamp` steer it.
 - `anvil_setBalance`, `anvil_setNonce`, `anvil_setCode` and `anvil_setStorageAt` (and their
@@ -42,6 +45,8 @@ from openledger.state.execute import AccountOverride, StateOverrides
 log = logging.getLogger("openledger.dev")
 
 GENESIS_FILE = "genesis.json"
+MINED_WAIT_SECONDS = 30.0
+"""Longest an automine submission waits for its block before answering anyway."""
 MAX_TIMESTAMP = 2**64 - 1
 """A header's timestamp is a 64-bit number."""
 
@@ -135,6 +140,7 @@ class DevProducer:
     _next_snapshot: int = 1
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _next_tick: float | None = None
+    _mined_waiters: dict[bytes, list[asyncio.Future[None]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.automine = self.block_time == 0
@@ -176,6 +182,9 @@ class DevProducer:
                 self._next_tick = self.clock() + self.block_time
             while self.automine and self.chain.has_executable():
                 await self._produce(None)
+            # Nothing executable is left: whoever still waits sent a transaction that cannot be
+            # mined yet (a nonce gap) and gets its answer now.
+            self._release_waiters(list(self._mined_waiters))
 
     async def _wait(self, next_tick: float | None) -> None:
         work = self.chain.work_available
@@ -216,6 +225,8 @@ class DevProducer:
         certificate = self.sealer.seal(built.executed.block.header)
         header = await self.chain.commit(built.executed, certificate)
         self.chain.drop_rejected(built.rejected)
+        self._release_waiters([t.hash for t in built.executed.block.transactions])
+        self._release_waiters([tx_hash for tx_hash, _ in built.rejected])
         if overrides:
             self.chain.recheck_pool()
         log.info(
@@ -281,6 +292,32 @@ class DevProducer:
         log.info("reverted to block %d 0x%s", snapshot.number, snapshot.block_hash.hex()[:16])
         request.done.set_result(True)
 
+    async def wait_until_mined(self, tx_hash: bytes) -> None:
+        """With automine, return once the block holding pool transaction `tx_hash` is committed
+        (or it was dropped, or cannot be mined yet, or after `MINED_WAIT_SECONDS`); without
+        automine, at once."""
+        if not self.automine or tx_hash not in self.chain.mempool:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._mined_waiters.setdefault(tx_hash, [])
+        waiters.append(future)
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(future), MINED_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("transaction 0x%s not mined within %g s", tx_hash.hex(), MINED_WAIT_SECONDS)
+        finally:
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self._mined_waiters.pop(tx_hash, None)
+
+    def _release_waiters(self, hashes: list[bytes]) -> None:
+        for tx_hash in hashes:
+            for future in self._mined_waiters.pop(tx_hash, ()):
+                if not future.done():
+                    future.set_result(None)
+
     def set_next_timestamp(self, timestamp: int) -> None:
         """Give the next block this timestamp."""
         self._next_timestamp = timestamp
@@ -300,6 +337,8 @@ class DevProducer:
     def set_automine(self, enabled: bool) -> None:
         """Turn mining on each transaction on or off."""
         self.automine = enabled
+        if not enabled:
+            self._release_waiters(list(self._mined_waiters))
         self._wake.set()
 
     def is_automine(self) -> bool:

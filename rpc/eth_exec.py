@@ -308,13 +308,21 @@ async def fee_history(
 
 @methods.method("eth_sendRawTransaction", params=(Param("transaction", parse_data),))
 async def send_raw_transaction(ctx: RequestContext, raw: bytes) -> str:
-    return data(ctx.api.submit_transaction(raw))
+    return await _submit(ctx, raw)
 
 
 @methods.method("eth_sendTransaction", params=(TX,))
 async def send_transaction(ctx: RequestContext, request: TransactionRequest) -> str:
     raw, _ = await _sign_request(ctx, request)
-    return data(ctx.api.submit_transaction(raw))
+    return await _submit(ctx, raw)
+
+
+async def _submit(ctx: RequestContext, raw: bytes) -> str:
+    """Submit; a dev node with automine answers once the transaction's block is committed."""
+    tx_hash = ctx.api.submit_transaction(raw)
+    if ctx.api.dev is not None:
+        await ctx.api.dev.wait_until_mined(tx_hash)
+    return data(tx_hash)
 
 
 @methods.method("eth_signTransaction", params=(TX,))

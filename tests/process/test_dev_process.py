@@ -134,3 +134,32 @@ def test_sigkill_under_load_leaves_a_consistent_chain(tmp_path: Path) -> None:
         _receipt(again.url, _send_transfer(again.url, DEV_KEYS[0], DEV_ADDRESSES[2], 1, nonce))
     finally:
         again.stop()
+
+
+@pytest.mark.timeout(120)
+def test_automine_answers_once_the_block_is_committed(tmp_path: Path) -> None:
+    """As with Hardhat and Anvil: the receipt is there as soon as the submission is answered,
+    for a raw transaction and for one the node signs, and the chain has grown by that block.
+    A transaction that cannot be mined yet (a nonce gap) is answered at once, without a block."""
+    node = start_node_process(["dev"], tmp_path / "node.log")
+    try:
+        for nonce in range(5):
+            head = int(result(node.url, "eth_blockNumber"), 16)
+            tx_hash = _send_transfer(node.url, DEV_KEYS[0], DEV_ADDRESSES[1], 1, nonce)
+            receipt = result(node.url, "eth_getTransactionReceipt", [tx_hash])
+            assert receipt is not None and receipt["status"] == "0x1"
+            assert int(receipt["blockNumber"], 16) == head + 1
+        signed_hash = result(
+            node.url, "eth_sendTransaction",
+            [{"from": DEV_ADDRESSES[2], "to": DEV_ADDRESSES[3], "value": "0x1"}],
+        )  # fmt: skip
+        assert result(node.url, "eth_getTransactionReceipt", [signed_hash])["status"] == "0x1"
+        head = result(node.url, "eth_blockNumber")
+        gap_hash = _send_transfer(node.url, DEV_KEYS[0], DEV_ADDRESSES[1], 1, 6)
+        assert result(node.url, "eth_getTransactionReceipt", [gap_hash]) is None
+        assert result(node.url, "eth_blockNumber") == head
+        filled = _send_transfer(node.url, DEV_KEYS[0], DEV_ADDRESSES[1], 1, 5)
+        assert result(node.url, "eth_getTransactionReceipt", [filled])["status"] == "0x1"
+        _receipt(node.url, gap_hash)
+    finally:
+        assert node.stop(signal.SIGTERM) == 0, node.log()
