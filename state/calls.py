@@ -182,6 +182,7 @@ def _call_state(  # type: ignore[no-untyped-def]
     state = chain.vm_class.build_state(
         overlay, context, ChainContext(chain.chain_id), prev_hashes or ()
     )
+    chain.reads.attach(state)
     apply_overrides(state, overrides)
     state.lock_changes()
     return state

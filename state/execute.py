@@ -10,7 +10,7 @@ Execution never writes to the database directly; every write lands in an `Overla
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.consensus.context import ConsensusContext
@@ -28,6 +28,7 @@ from openledger.state.errors import (
     RefusedByEvm,
 )
 from openledger.state.fork import BlockInputs, OpenLedgerVM
+from openledger.state.reads import SharedReads
 from openledger.state.store import ExecutedBlock
 from openledger.state.transactions import compute_floor_gas
 
@@ -42,6 +43,8 @@ class Chain:
     """The chain's VM class (precompiles and block hooks bound)."""
     chain_id: ChainId
     """EIP-155 chain id."""
+    reads: SharedReads = field(default_factory=SharedReads, compare=False, repr=False)
+    """Account reads of committed states, shared by the calls on them (`state.calls`)."""
 
 
 @dataclass(frozen=True, slots=True)

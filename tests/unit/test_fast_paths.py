@@ -10,7 +10,10 @@ of gas, calls of the standard and OpenLedger precompiles) run twice on fresh cha
   `decode_transaction`, and the receipts and transactions served from the store's block cache.
 
 Every block's header (state, transaction and receipt roots, bloom, gas, hash), every receipt's
-encoding and every log must be identical, and so must every sender.
+encoding and every log must be identical, and so must every sender. Then calls (value reads,
+storage and balance reads, reverts, precompiles) are made at every block, heads interleaved:
+through one `Chain` whose shared account reads serve them all (fast), and through a fresh `Chain`
+per call (plain); every result must be identical.
 """
 
 import tempfile
@@ -22,6 +25,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from unit_helpers import (
+    BALANCE_READER,
     CHAIN_ID,
     EMITTER_A,
     FORWARDER,
@@ -29,7 +33,9 @@ from unit_helpers import (
     LOOPER,
     PROPOSER,
     RECIPIENT,
+    RETURNER,
     REVERTER,
+    SLOT_READER,
     SLOT_SETTER,
     make_genesis,
     sign,
@@ -37,8 +43,9 @@ from unit_helpers import (
 
 from openledger.genesis.keccak import use_backend, use_fastest_backend
 from openledger.genesis.model import ATTRIBUTION_ADDRESS, STAKING_ADDRESS
-from openledger.genesis.types import Address
+from openledger.genesis.types import Address, Gas, Wei
 from openledger.node.chainspec import build_genesis, build_vm_class
+from openledger.state.calls import CallRequest, CallResult, run_call
 from openledger.state.execute import BlockBuilder, Chain
 from openledger.state.fork import BlockInputs, OpenLedgerVM
 from openledger.state.store import ChainStore
@@ -46,6 +53,15 @@ from openledger.state.transactions import decode_transaction
 
 EMIT_RUNTIME = bytes.fromhex("602035600035" + "60006000a2" + "00")
 """LOG2 with topics CALLDATALOAD(0) and CALLDATALOAD(32)."""
+CALLS = (
+    CallRequest(FUNDED[0], RETURNER),
+    CallRequest(FUNDED[1], SLOT_READER, data=bytes(31) + b"\x01"),
+    CallRequest(FUNDED[2], BALANCE_READER),
+    CallRequest(FUNDED[3], REVERTER, data=b"no"),
+    CallRequest(FUNDED[4], RECIPIENT, value=Wei(1)),
+    CallRequest(FUNDED[0], Address(bytes(19) + b"\x02"), data=b"abc"),
+    CallRequest(FUNDED[1], STAKING_ADDRESS, data=b"\x00" * 4),
+)
 STANDARD_PRECOMPILES = tuple(Address(bytes(19) + bytes([n])) for n in (1, 2, 3, 4, 5))
 
 
@@ -123,6 +139,7 @@ class Outcome:
     receipts: tuple[tuple[bytes, ...], ...]
     logs: tuple[tuple[tuple[bytes, tuple[int, ...], bytes], ...], ...]
     senders: tuple[bytes, ...]
+    calls: tuple[CallResult, ...]
 
 
 @contextmanager
@@ -165,6 +182,11 @@ def run(signed: Sequence[Sequence[bytes]], *, fast: bool) -> Outcome:
                 assert [t.hash for t in store.get_transactions(header)] == [
                     t.hash for t in _decoded_block(header, store, vm_class)
                 ]
+            calls = tuple(
+                run_call(chain if fast else Chain(vm_class, CHAIN_ID), store.db, header,
+                         request, Gas(1_000_000))
+                for request in CALLS for header in reversed(headers) if header is not None
+            )  # fmt: skip
             return Outcome(
                 headers=tuple(bytes(h.hash) + h.state_root for h in headers if h is not None),
                 receipts=tuple(tuple(r.encode() for r in block) for block in receipts),
@@ -175,6 +197,7 @@ def run(signed: Sequence[Sequence[bytes]], *, fast: bool) -> Outcome:
                     for block in receipts
                 ),
                 senders=tuple(senders),
+                calls=calls,
             )
         finally:
             store.close()
