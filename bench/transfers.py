@@ -110,20 +110,27 @@ def sign_transfers(
 
 def sign_deployment(deployer: DevKey, init_code: bytes, chain_id: ChainId) -> SignedTransfer:
     """A contract creation from `deployer` with nonce 0."""
+    return sign_message(deployer, 0, b"", init_code, 200_000, chain_id)
+
+
+def sign_message(
+    sender: DevKey, nonce: int, to: bytes, data: bytes, gas: int, chain_id: ChainId
+) -> SignedTransfer:
+    """An EIP-1559 transaction without value: a call of `to`, or a creation when `to` is empty."""
     builder = make_vm_class().get_transaction_builder()
     unsigned = builder.new_unsigned_dynamic_fee_transaction(
         chain_id=chain_id,
-        nonce=0,
+        nonce=nonce,
         max_priority_fee_per_gas=MAX_PRIORITY_FEE_PER_GAS,
         max_fee_per_gas=MAX_FEE_PER_GAS,
-        gas=200_000,
-        to=b"",
+        gas=gas,
+        to=to,
         value=0,
-        data=init_code,
+        data=data,
         access_list=(),
     )
-    signed = unsigned.as_signed_transaction(keys.PrivateKey(deployer.private_key))
-    return SignedTransfer(signed.encode(), Hash32(signed.hash), deployer.address, 0)
+    signed = unsigned.as_signed_transaction(keys.PrivateKey(sender.private_key))
+    return SignedTransfer(signed.encode(), Hash32(signed.hash), sender.address, nonce)
 
 
 def compute_recipient(index: int) -> Address:
