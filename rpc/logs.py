@@ -172,15 +172,17 @@ def block_logs(store: ChainStore, header: BlockHeaderAPI, query: LogFilter) -> l
     receipts = store.get_receipts(header)
     if not receipts:
         return []
-    transactions: Sequence[Any] = store.get_transactions(header)
+    # Only the hashes of the transactions, and only once a log matches: the index names every
+    # block holding a log of the address or topic, and most of their transactions emit none.
+    hashes: Sequence[bytes] | None = None
     found = []
     log_index = 0
     for tx_index, receipt in enumerate(receipts):
         for log in receipt.logs:
             if query.matches(log):
-                found.append(
-                    format_log(log, header, transactions[tx_index].hash, tx_index, log_index)
-                )
+                if hashes is None:
+                    hashes = store.get_transaction_hashes(header)
+                found.append(format_log(log, header, hashes[tx_index], tx_index, log_index))
             log_index += 1
     return found
 

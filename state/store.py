@@ -139,6 +139,13 @@ class ChainStore:
             )
         return cast(tuple[SignedTransactionAPI, ...], cached)
 
+    def get_transaction_hashes(self, header: BlockHeaderAPI) -> tuple[Hash32, ...]:
+        """The hashes of a committed block's transactions, in order, without decoding them."""
+        cached = self._transactions.get(header.hash)
+        if cached is not None:
+            return tuple(Hash32(transaction.hash) for transaction in cached)
+        return self._chaindb.get_block_transaction_hashes(header)
+
     def get_block(self, header: BlockHeaderAPI) -> BlockAPI:
         """The committed block with `header`."""
         block_class = self.vm_class.get_block_class()

@@ -179,9 +179,9 @@ def run(signed: Sequence[Sequence[bytes]], *, fast: bool) -> Outcome:
             receipts = [store.get_receipts(h) for h in headers if h is not None]
             for header in headers:
                 assert header is not None
-                assert [t.hash for t in store.get_transactions(header)] == [
-                    t.hash for t in _decoded_block(header, store, vm_class)
-                ]
+                decoded = [t.hash for t in _decoded_block(header, store, vm_class)]
+                assert [t.hash for t in store.get_transactions(header)] == decoded
+                assert list(store.get_transaction_hashes(header)) == decoded
             calls = tuple(
                 run_call(chain if fast else Chain(vm_class, CHAIN_ID), store.db, header,
                          request, Gas(1_000_000))
