@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from openledger.rpc import dev, eth_exec, eth_read, explorer, filters, logs, misc, ol
+from openledger.rpc import debug, dev, eth_exec, eth_read, explorer, filters, logs, misc, ol
 from openledger.rpc.api import NodeAPI
 from openledger.rpc.codec import encode_json
 from openledger.rpc.dispatch import Dispatcher, MethodTable, RequestContext, RequestObserver
@@ -40,6 +40,7 @@ DEFAULT_TABLES: tuple[MethodTable, ...] = (
     misc.methods,
     dev.methods,
     ol.methods,
+    debug.methods,
 )
 
 

@@ -238,6 +238,45 @@ def _non_empty_logs(result: Any, h: History) -> None:
 
 TAGS = ("latest", "pending", "earliest", "safe", "finalized")
 
+
+def _keccak_is(label: str) -> Check:
+    return _that(lambda r, h: "0x" + keccak(_bytes(r)).hex() == h.tx[label])
+
+
+def _struct_logs(result: Any, _: History) -> None:
+    assert result["structLogs"] and result["failed"] is False
+
+
+DEBUG_CASES = [
+    Case("debug_traceTransaction", "struct-logs", _tx_param("token_transfer"), _struct_logs),
+    Case("debug_traceTransaction", "options",
+         lambda h: [h.tx["token_transfer"], {"enableMemory": True, "enableReturnData": True}],
+         _struct_logs),
+    Case("debug_traceTransaction", "reverted", _tx_param("reverted"),
+         _that(lambda r, h: r["failed"] is True)),
+    Case("debug_traceTransaction", "call-tracer",
+         lambda h: [h.tx["token_transfer"], {"tracer": "callTracer"}],
+         _that(lambda r, h: r["to"] == h.token)),
+    Case("debug_traceBlockByNumber", "struct-logs", lambda h: [h.busy_number],
+         _that(lambda r, h: len(r) == BUSY_COUNT and "structLogs" in r[0]["result"])),
+    Case("debug_traceBlockByNumber", "prestate",
+         lambda h: [h.busy_number, {"tracer": "prestateTracer"}],
+         _that(lambda r, h: len(r) == BUSY_COUNT)),
+    Case("debug_traceBlockByHash", "call-tracer",
+         lambda h: [h.busy_hash, {"tracer": "callTracer"}],
+         _that(lambda r, h: [e["txHash"] for e in r] == h.busy_block["transactions"])),
+    Case("debug_getRawHeader", "busy", lambda h: [h.busy_number],
+         _that(lambda r, h: "0x" + keccak(_bytes(r)).hex() == h.busy_hash)),
+    Case("debug_getRawBlock", "busy", lambda h: [h.busy_hash],
+         _that(lambda r, h: len(rlp.decode(_bytes(r))[1]) == BUSY_COUNT)),
+    Case("debug_getRawTransaction", "eip1559", _tx_param("eip1559"), _keccak_is("eip1559")),
+    Case("debug_getRawTransaction", "legacy", _tx_param("legacy"), _keccak_is("legacy")),
+    Case("debug_getRawReceipts", "busy", lambda h: [h.busy_number],
+         _that(lambda r, h: len(r) == BUSY_COUNT)),
+    Case("debug_getBadBlocks", "none", check=_that(lambda r, h: r == [])),
+]  # fmt: skip
+
+
 CASES: list[Case] = [
     Case("eth_chainId", "plain", check=_that(lambda r, h: r == "0x539")),
     Case("eth_blockNumber", "plain"),
@@ -488,6 +527,7 @@ CASES: list[Case] = [
     Case("txpool_status", "plain"),
     Case("txpool_content", "empty"),
     Case("txpool_contentFrom", "empty", lambda h: [DEV_ADDRESSES[0]]),
+    *DEBUG_CASES,
 ]
 
 MUTATING_METHODS = {
