@@ -22,7 +22,18 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from openledger.rpc import debug, dev, eth_exec, eth_read, explorer, filters, logs, misc, ol
+from openledger.rpc import (
+    debug,
+    dev,
+    eth_exec,
+    eth_read,
+    eth_tools,
+    explorer,
+    filters,
+    logs,
+    misc,
+    ol,
+)
 from openledger.rpc.api import NodeAPI
 from openledger.rpc.codec import encode_json
 from openledger.rpc.dispatch import Dispatcher, MethodTable, RequestContext, RequestObserver
@@ -41,6 +52,7 @@ DEFAULT_TABLES: tuple[MethodTable, ...] = (
     dev.methods,
     ol.methods,
     debug.methods,
+    eth_tools.methods,
 )
 
 

@@ -27,7 +27,7 @@ from eth.vm.logic.invalid import InvalidOpcode
 
 from openledger.genesis.types import Gas
 from openledger.state.call_tracers import CallTracer, PrestateTracer
-from openledger.state.calls import CallRequest, run_call
+from openledger.state.calls import CallRequest, CallResult, run_call
 from openledger.state.db import LevelDB, Overlay
 from openledger.state.execute import Chain, StateOverrides, apply_overrides
 from openledger.state.fork import BlockInputs, OpenLedgerVM
@@ -126,7 +126,24 @@ def trace_call(
     overrides: StateOverrides = (),
 ) -> Any:
     """The trace of `request` run as `eth_call` runs it on the state after `header`."""
-    hub = _Hub(time.monotonic() + options.timeout)
+    tracer = make_tracer(options, time.monotonic() + options.timeout)
+    gas = Gas(min(request.gas or gas_cap, gas_cap))
+    result = run_traced_call(chain, db, header, request, gas, tracer, overrides)
+    error = "" if result.success else result.error or "execution reverted"
+    return tracer.result(Outcome(gas, result.gas_used, result.output, error))
+
+
+def run_traced_call(
+    chain: Chain,
+    db: LevelDB,
+    header: BlockHeaderAPI,
+    request: CallRequest,
+    gas: Gas,
+    tracer: Tracer,
+    overrides: StateOverrides = (),
+) -> CallResult:
+    """Run `request` as `eth_call` does, with `tracer` attached (until its deadline)."""
+    hub = _Hub(tracer.deadline)
     traced = Chain(make_traced_vm_class(chain.vm_class, hub), chain.chain_id)
     base: Any = Overlay(db)
     if overrides:
@@ -137,11 +154,8 @@ def trace_call(
         apply_overrides(state, overrides)
         state.persist()
         header = header.copy(state_root=state.state_root)
-    tracer = hub.tracer = make_tracer(options, hub.deadline)
-    gas = Gas(min(request.gas or gas_cap, gas_cap))
-    result = run_call(traced, base, header, request, gas)
-    error = "" if result.success else result.error or "execution reverted"
-    return tracer.result(Outcome(gas, result.gas_used, result.output, error))
+    hub.tracer = tracer
+    return run_call(traced, base, header, request, gas)
 
 
 def make_tracer(options: TraceOptions, deadline: float) -> Tracer:

@@ -14,6 +14,7 @@ from eth_abi import encode as abi_encode
 from helpers import CONTRACTS, DEV_ADDRESSES, DEV_KEYS, ThreadedNode, compile_solidity, rpc
 from rpc_tools import (
     ERROR_SELECTOR,
+    TOKEN_SUPPLY,
     UNKNOWN_HASH,
     call,
     calldata,
@@ -330,3 +331,41 @@ def test_bad_requests_get_clear_errors_and_the_node_keeps_serving(chain: Chain) 
         {"to": chain.token, "data": calldata("balanceOf(address)", ["address"],
                                              [DEV_ADDRESSES[1]])}])[2:]))[0] >= 1234  # fmt: skip
     assert topic_of(DEV_ADDRESSES[0])
+
+
+def test_create_access_list_lists_the_slots_a_transfer_touches(chain: Chain) -> None:
+    url = chain.url
+    request = {"from": DEV_ADDRESSES[0], "to": chain.token,
+               "data": transfer_data(DEV_ADDRESSES[3], 7)}  # fmt: skip
+    found = call(url, "eth_createAccessList", [request, "latest"])
+    (entry,) = found["accessList"]
+    assert entry["address"] == chain.token
+    assert len(entry["storageKeys"]) == 2  # the sender's and the recipient's balance
+    # Sent with the list, the transfer costs what eth_createAccessList said.
+    receipt = transact(url, DEV_KEYS[0], to=chain.token, gas=100_000, data=request["data"],
+                       accessList=found["accessList"])  # fmt: skip
+    assert receipt["gasUsed"] == found["gasUsed"]
+    # A call reaching another contract lists it; the precompiles are never listed.
+    hops = calldata(
+        "tolerant(address,address)", ["address", "address"], [chain.middle, chain.inner]
+    )
+    nested = call(url, "eth_createAccessList", [{"from": DEV_ADDRESSES[0], "to": chain.outer,
+                                                 "data": hops}])  # fmt: skip
+    listed = [entry["address"] for entry in nested["accessList"]]
+    assert chain.middle in listed and chain.inner in listed
+    probe = calldata("probe(address,bytes,uint8)", ["address", "bytes", "uint8"],
+                     [DATANETS, b"", 0])  # fmt: skip
+    through = call(url, "eth_createAccessList", [{"from": DEV_ADDRESSES[0], "to": chain.probe,
+                                                  "data": probe}])  # fmt: skip
+    assert DATANETS not in [entry["address"] for entry in through["accessList"]]
+
+
+def test_storage_values_read_several_slots(chain: Chain) -> None:
+    url = chain.url
+    values = call(url, "eth_getStorageValues",
+                  [{chain.token: ["0x2", "0x63"], chain.outer: ["0x0"]}, "latest"])  # fmt: skip
+    assert values[chain.token] == ["0x" + TOKEN_SUPPLY.to_bytes(32, "big").hex(), "0x" + "00" * 32]
+    assert values[chain.outer] == [call(url, "eth_getStorageAt", [chain.outer, "0x0", "latest"])]
+    assert int(values[chain.outer][0], 16) >= 1  # the visits of `tolerant`
+    too_many = error_of(chain.url, "eth_getStorageValues", [{chain.outer: ["0x0"] * 1025}])
+    assert too_many["code"] == -32602 and "1024" in too_many["message"]

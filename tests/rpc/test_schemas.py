@@ -274,6 +274,17 @@ DEBUG_CASES = [
     Case("debug_getRawReceipts", "busy", lambda h: [h.busy_number],
          _that(lambda r, h: len(r) == BUSY_COUNT)),
     Case("debug_getBadBlocks", "none", check=_that(lambda r, h: r == [])),
+    Case("eth_createAccessList", "token-transfer",
+         lambda h: [{"from": DEV_ADDRESSES[0], "to": h.token,
+                     "data": transfer_data(DEV_ADDRESSES[2], 1)}],
+         _that(lambda r, h: r["accessList"][0]["address"] == h.token and "error" not in r)),
+    Case("eth_createAccessList", "reverting",
+         lambda h: [{"from": DEV_ADDRESSES[3], "to": h.token,
+                     "data": transfer_data(DEV_ADDRESSES[2], 10**30)}, "latest"],
+         _that(lambda r, h: r["error"].startswith("execution reverted"))),
+    Case("eth_getStorageValues", "supply",
+         lambda h: [{h.token: ["0x2", "0x63"], DEV_ADDRESSES[0]: []}],
+         _that(lambda r, h: int(r[h.token][0], 16) == TOKEN_SUPPLY and r[DEV_ADDRESSES[0]] == [])),
 ]  # fmt: skip
 
 
