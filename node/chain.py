@@ -76,7 +76,7 @@ class NodeChain:
     ) -> None:
         self.store = store
         self.chain = chain
-        self.mempool = mempool or Mempool()
+        self.mempool = mempool if mempool is not None else Mempool()  # an empty pool is falsy
         self.allow_unprotected = allow_unprotected
         self.work_available = asyncio.Event()
         self._block_listeners: list[Callable[[BlockHeaderAPI], None]] = []

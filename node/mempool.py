@@ -64,6 +64,12 @@ class PoolLimits:
     """Least fee increase for a replacement, in percent."""
 
 
+DEV_POOL_LIMITS = PoolLimits(max_per_sender=10_000, max_total=50_000, max_nonce_gap=10_000)
+"""A dev node's pool: Anvil and Hardhat have no per-sender limit for local accounts, and a script
+sending hundreds of transactions from one account without waiting must not be refused. Only the
+dev node's own user submits there; a validator's pool keeps the strict defaults."""
+
+
 @dataclass(frozen=True, slots=True)
 class PoolTransaction:
     """A transaction in the pool, with what the pool needs to know about it."""

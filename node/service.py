@@ -28,7 +28,7 @@ from openledger.node.chainspec import build_genesis, build_vm_class
 from openledger.node.consensus_host import ConsensusHost
 from openledger.node.dev import DevChainSpec, DevProducer, prepare_dev_chain
 from openledger.node.evidence import EvidenceReporter
-from openledger.node.mempool import Mempool
+from openledger.node.mempool import DEV_POOL_LIMITS, Mempool
 from openledger.node.metrics import MetricsServer, NodeMetrics
 from openledger.node.p2p.identity import load_or_create_node_key, parse_peer_address
 from openledger.node.p2p.service import P2PService
@@ -253,8 +253,9 @@ def open_dev_node(
     vm_class = build_vm_class(spec.genesis)
     store = ChainStore.open(datadir / "chaindata", build_genesis(spec.genesis), vm_class)
     chain = NodeChain(
-        store, Chain(vm_class, spec.genesis.chain_id), allow_unprotected=allow_unprotected
-    )
+        store, Chain(vm_class, spec.genesis.chain_id), Mempool(DEV_POOL_LIMITS),
+        allow_unprotected=allow_unprotected,
+    )  # fmt: skip
     sealer = SoloSealer(spec.validator_key, spec.genesis.chain_id)
     producer = DevProducer(chain, sealer, spec.accounts, block_time=block_time)
     node = Node(
