@@ -1,16 +1,47 @@
-"""`eth_*` methods for tools rather than wallets: `eth_createAccessList` and
-`eth_getStorageValues` (execution-apis), run in the RPC worker pool on committed state."""
+"""`eth_*` methods for tools rather than wallets: `eth_createAccessList`, `eth_getStorageValues`
+and `eth_simulateV1` (execution-apis), run in the RPC worker pool on committed state."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from openledger.genesis.types import Address, Gas
-from openledger.rpc.codec import BlockId, address, parse_address, parse_slot, quantity, word
+from openledger.rpc.codec import (
+    UINT64_MAX,
+    BlockId,
+    address,
+    data,
+    parse_address,
+    parse_bool,
+    parse_quantity,
+    parse_slot,
+    quantity,
+    word,
+)
 from openledger.rpc.dispatch import MethodTable, Param, RequestContext
-from openledger.rpc.eth_exec import BLOCK, CALL_GAS_CAP, TX, TransactionRequest
+from openledger.rpc.errors import RpcError
+from openledger.rpc.eth_exec import (
+    BLOCK,
+    CALL_GAS_CAP,
+    TX,
+    TransactionRequest,
+    parse_state_overrides,
+    parse_transaction_request,
+)
 from openledger.rpc.eth_read import require_header
+from openledger.rpc.format import format_block, format_log, format_transaction
 from openledger.rpc.work import offload
 from openledger.state.access_list import create_access_list
 from openledger.state.calls import describe_revert
+from openledger.state.simulate import (
+    MAX_BLOCKS,
+    BlockOverrides,
+    SimBlock,
+    SimCall,
+    SimulatedBlock,
+    SimulationError,
+    simulate,
+)
+from openledger.state.tracers import TraceError
 
 methods = MethodTable()
 
@@ -70,3 +101,144 @@ async def get_storage_values(
         }
 
     return await offload(read)
+
+
+# --- eth_simulateV1 -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatePayload:
+    """`EthSimulatePayload`, parsed."""
+
+    blocks: tuple[SimBlock, ...]
+    validation: bool = False
+    trace_transfers: bool = False
+    full_transactions: bool = False
+
+
+_BLOCK_OVERRIDE_FIELDS = {
+    "number": ("number", lambda v: parse_quantity(v, UINT64_MAX)),
+    "time": ("time", lambda v: parse_quantity(v, UINT64_MAX)),
+    "gasLimit": ("gas_limit", lambda v: parse_quantity(v, UINT64_MAX)),
+    "feeRecipient": ("fee_recipient", lambda v: Address(parse_address(v))),
+    "prevRandao": ("prev_randao", lambda v: parse_slot(v).to_bytes(32, "big")),
+    "baseFeePerGas": ("base_fee", parse_quantity),
+}
+
+
+def _block_overrides(value: Any) -> BlockOverrides:
+    if not isinstance(value, dict):
+        raise ValueError("blockOverrides must be an object")
+    fields = {}
+    for name, raw in value.items():
+        if raw is None:
+            continue
+        if name not in _BLOCK_OVERRIDE_FIELDS:
+            raise ValueError(f"block override {name} is not supported")
+        attribute, parse = _BLOCK_OVERRIDE_FIELDS[name]
+        fields[attribute] = parse(raw)
+    return BlockOverrides(**fields)
+
+
+def _sim_block(value: Any) -> SimBlock:
+    if not isinstance(value, dict):
+        raise ValueError("each blockStateCalls entry must be an object")
+    calls = value.get("calls") or []
+    if not isinstance(calls, list):
+        raise ValueError("calls must be an array")
+    parsed = []
+    for call in calls:
+        request = parse_transaction_request(call)
+        parsed.append(SimCall(request.to_call(), request.nonce))
+    return SimBlock(
+        overrides=_block_overrides(value.get("blockOverrides") or {}),
+        state_overrides=parse_state_overrides(value.get("stateOverrides") or {}),
+        calls=tuple(parsed),
+    )
+
+
+def parse_simulate_payload(value: Any) -> SimulatePayload:
+    """`EthSimulatePayload`: {blockStateCalls, validation, traceTransfers, returnFullTransactions}."""
+    if not isinstance(value, dict) or not isinstance(value.get("blockStateCalls"), list):
+        raise ValueError("expected {blockStateCalls: [...]}")
+    blocks = value["blockStateCalls"]
+    if len(blocks) > MAX_BLOCKS:
+        raise ValueError(f"at most {MAX_BLOCKS} blockStateCalls")
+    flags = {
+        name: parse_bool(value[name]) if value.get(name) is not None else False
+        for name in ("validation", "traceTransfers", "returnFullTransactions")
+    }
+    return SimulatePayload(
+        tuple(_sim_block(block) for block in blocks),
+        validation=flags["validation"],
+        trace_transfers=flags["traceTransfers"],
+        full_transactions=flags["returnFullTransactions"],
+    )
+
+
+@methods.method("eth_simulateV1", params=(Param("Payload", parse_simulate_payload), BLOCK))
+async def simulate_v1(ctx: RequestContext, payload: SimulatePayload, block: BlockId) -> Any:
+    api = ctx.api
+    base = require_header(api.store, block)
+    try:
+        simulated = await offload(
+            simulate, api.chain, api.store.db, base, payload.blocks,
+            validation=payload.validation, trace_transfers=payload.trace_transfers,
+        )  # fmt: skip
+    except SimulationError as error:
+        raise RpcError(error.code, str(error)) from None
+    except TraceError as error:
+        raise RpcError(-32016, f"timeout: {error}") from None
+    return [_simulated_json(item, payload.full_transactions) for item in simulated]
+
+
+class _AsSentBy:
+    """A simulated transaction (empty signature) with its sender, for `format_transaction`."""
+
+    def __init__(self, transaction: Any, sender: bytes) -> None:
+        self._transaction = transaction
+        self.sender = sender
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transaction, name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Log:
+    address: bytes
+    topics: tuple[int, ...]
+    data: bytes
+
+
+def _simulated_json(block: SimulatedBlock, full: bool) -> dict[str, Any]:
+    header = block.header
+    answer = format_block(header, block.transactions, full=False)
+    if full:
+        answer["transactions"] = [
+            format_transaction(_AsSentBy(tx, sender), header, index)  # type: ignore[arg-type]
+            for index, (tx, sender) in enumerate(
+                zip(block.transactions, block.senders, strict=True)
+            )
+        ]
+    calls = []
+    log_index = 0
+    for index, (tx, outcome) in enumerate(zip(block.transactions, block.outcomes, strict=True)):
+        result: dict[str, Any] = {
+            "returnData": data(outcome.output),
+            "logs": [],
+            "gasUsed": quantity(outcome.gas_used),
+            "status": "0x1" if outcome.success else "0x0",
+        }
+        for address_, topics, payload in outcome.logs:
+            result["logs"].append(
+                format_log(_Log(address_, topics, payload), header, tx.hash, index, log_index)  # type: ignore[arg-type]
+            )
+            log_index += 1
+        if outcome.reverted:
+            result["error"] = {"code": 3, "message": describe_revert(outcome.output),
+                               "data": data(outcome.output)}  # fmt: skip
+        elif not outcome.success:
+            result["error"] = {"code": -32015, "message": f"vm execution error: {outcome.error}"}
+        calls.append(result)
+    answer["calls"] = calls
+    return answer

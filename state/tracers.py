@@ -82,6 +82,8 @@ class Tracer:
         self.deadline = deadline
         self.frames: list[ComputationAPI] = []
         """The open message frames, outermost first (kept by `state.tracing`)."""
+        self.context: Any = None
+        """The transaction context of the frame being entered (its log counter)."""
 
     def on_step(self, computation: ComputationAPI, op: str) -> Any:
         return None

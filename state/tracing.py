@@ -72,7 +72,7 @@ def trace_block(
 
     Raises TraceError when the trace runs past its deadline or its size limit.
     """
-    hub = _Hub(time.monotonic() + options.timeout)
+    hub = Hub(time.monotonic() + options.timeout)
     vm_class = make_traced_vm_class(chain.vm_class, hub)
     overlay = Overlay(db)
     source = block.header
@@ -143,7 +143,7 @@ def run_traced_call(
     overrides: StateOverrides = (),
 ) -> CallResult:
     """Run `request` as `eth_call` does, with `tracer` attached (until its deadline)."""
-    hub = _Hub(tracer.deadline)
+    hub = Hub(tracer.deadline)
     traced = Chain(make_traced_vm_class(chain.vm_class, hub), chain.chain_id)
     base: Any = Overlay(db)
     if overrides:
@@ -166,7 +166,7 @@ def make_tracer(options: TraceOptions, deadline: float) -> Tracer:
     return factory(options, deadline)
 
 
-def make_traced_vm_class(vm_class: type[OpenLedgerVM], hub: "_Hub") -> type[OpenLedgerVM]:
+def make_traced_vm_class(vm_class: type[OpenLedgerVM], hub: "Hub") -> type[OpenLedgerVM]:
     """`vm_class` with every opcode, message and state access reported to `hub.tracer`."""
     state_class = vm_class.get_state_class()
     computation_class: Any = state_class.computation_class
@@ -190,7 +190,7 @@ def make_traced_vm_class(vm_class: type[OpenLedgerVM], hub: "_Hub") -> type[Open
 # --- hooks ----------------------------------------------------------------------------------------
 
 
-class _Hub:
+class Hub:
     """What the hooks of one trace share: the tracer (None between traced transactions), the
     deadline, and the step and call in progress."""
 
@@ -209,7 +209,7 @@ class _TracedOpcode:
 
     __slots__ = ("hub", "inner", "is_call", "mnemonic")
 
-    def __init__(self, inner: Callable[..., None], value: int, hub: _Hub) -> None:
+    def __init__(self, inner: Callable[..., None], value: int, hub: Hub) -> None:
         self.inner = inner
         mnemonic: str = getattr(inner, "mnemonic", "INVALID")
         if isinstance(inner, InvalidOpcode) and value != 0xFE:
@@ -250,7 +250,7 @@ class _TracedOpcode:
 class _TracedComputation(_ComputationBase):
     """Reports every message frame (calls, creates, precompiles) to the tracer."""
 
-    hub: _Hub
+    hub: Hub
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -294,6 +294,7 @@ class _TracedComputation(_ComputationBase):
                 tracer.on_child(hub.open_steps[-1], parent)
         hub.call_kind = None
         depth = len(tracer.frames)
+        tracer.context = context
         tracer.on_enter(message, kind, parent)
         try:
             computation = run(state, message, context, parent_computation=parent)
@@ -311,7 +312,7 @@ class _TracedComputation(_ComputationBase):
 class _TracedState(_StateBase):
     """Reports every account and storage access to the tracer (the prestate tracer's input)."""
 
-    hub: _Hub
+    hub: Hub
 
     def _touch(self, address: Any, slot: int | None = None) -> None:
         tracer = self.hub.tracer

@@ -282,6 +282,16 @@ DEBUG_CASES = [
          lambda h: [{"from": DEV_ADDRESSES[3], "to": h.token,
                      "data": transfer_data(DEV_ADDRESSES[2], 10**30)}, "latest"],
          _that(lambda r, h: r["error"].startswith("execution reverted"))),
+    Case("eth_simulateV1", "transfer-and-revert",
+         lambda h: [{"blockStateCalls": [{"calls": [
+             {"from": DEV_ADDRESSES[0], "to": h.token, "input": transfer_data(DEV_ADDRESSES[2], 1)},
+             {"from": DEV_ADDRESSES[3], "to": h.token, "input": transfer_data(DEV_ADDRESSES[2], 1)},
+         ]}, {"blockOverrides": {"time": "0x7fffffff"}, "calls": []}], "traceTransfers": True}],
+         _that(lambda r, h: [c["status"] for c in r[0]["calls"]] == ["0x1", "0x0"] and len(r) == 2)),
+    Case("eth_simulateV1", "full-transactions",
+         lambda h: [{"returnFullTransactions": True, "blockStateCalls": [{"calls": [
+             {"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[1], "value": "0x1"}]}]}, "latest"],
+         _that(lambda r, h: r[0]["transactions"][0]["from"] == DEV_ADDRESSES[0].lower())),
     Case("eth_getStorageValues", "supply",
          lambda h: [{h.token: ["0x2", "0x63"], DEV_ADDRESSES[0]: []}],
          _that(lambda r, h: int(r[h.token][0], 16) == TOKEN_SUPPLY and r[DEV_ADDRESSES[0]] == [])),
