@@ -29,6 +29,7 @@ from openledger.state.execute import (
     compute_next_base_fee,
 )
 from openledger.state.fork import BlockInputs
+from openledger.state.impersonation import ImpersonatedTransaction
 from openledger.state.store import ChainStore, ExecutedBlock
 from openledger.state.transactions import check_transaction, decode_transaction
 
@@ -124,7 +125,14 @@ class NodeChain:
         """
         if keccak(raw) in self.mempool:
             raise AlreadyKnown(keccak(raw))
-        transaction = self.decode(raw)
+        return self._admit(self.decode(raw), raw, announce=announce)
+
+    def submit_impersonated(self, transaction: ImpersonatedTransaction) -> Hash32:
+        """Add a dev node's impersonated transaction to the pool (never gossiped: no one else
+        could verify it)."""
+        return self._admit(transaction, transaction.encode(), announce=False)  # type: ignore[arg-type]
+
+    def _admit(self, transaction: SignedTransactionAPI, raw: bytes, *, announce: bool) -> Hash32:
         state = self._head_state()
         result = self.mempool.add(transaction, raw, state, self.next_base_fee())
         entry = self.mempool.get(result.hash)

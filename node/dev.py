@@ -35,12 +35,13 @@ from openledger.genesis.dev import derive_dev_keys, derive_dev_validator_key, ma
 from openledger.genesis.errors import OpenLedgerError
 from openledger.genesis.load import load_genesis, write_genesis
 from openledger.genesis.model import Genesis
-from openledger.genesis.types import Address, ChainId
+from openledger.genesis.types import Address, ChainId, Hash32
 from openledger.node.chain import NodeChain
 from openledger.node.sealing import SoloSealer
 from openledger.state.db import DatabaseError
 from openledger.state.errors import InvalidBlock
 from openledger.state.execute import AccountOverride, StateOverrides
+from openledger.state.impersonation import ImpersonatedTransaction
 
 log = logging.getLogger("openledger.dev")
 
@@ -141,6 +142,10 @@ class DevProducer:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _next_tick: float | None = None
     _mined_waiters: dict[bytes, list[asyncio.Future[None]]] = field(default_factory=dict)
+    impersonated: set[Address] = field(default_factory=set)
+    """Accounts `eth_sendTransaction` may send from without a key (`anvil_impersonateAccount`)."""
+    auto_impersonate: bool = False
+    """Whether every account may be sent from (`anvil_autoImpersonateAccount`)."""
 
     def __post_init__(self) -> None:
         self.automine = self.block_time == 0
@@ -350,6 +355,10 @@ class DevProducer:
         self.block_time = seconds
         self._next_tick = self.clock() + seconds if seconds > 0 else None
         self._wake.set()
+
+    def submit_impersonated(self, transaction: ImpersonatedTransaction) -> Hash32:
+        """Pool a transaction sent as an impersonated account."""
+        return self.chain.submit_impersonated(transaction)
 
     def drop_transaction(self, tx_hash: bytes) -> bool:
         """Remove a transaction from the pool."""

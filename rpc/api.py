@@ -63,6 +63,12 @@ class DevControls(Protocol):
 
     accounts: Mapping[Address, bytes]
     """Unlocked accounts and their private keys."""
+    impersonated: set[Address]
+    """Accounts that may send without a key (`anvil_impersonateAccount`)."""
+    auto_impersonate: bool
+    """Whether any account may send without a key."""
+
+    def submit_impersonated(self, transaction: Any) -> Hash32: ...
 
     async def mine(self, count: int, timestamp: int | None) -> list[BlockHeaderAPI]: ...
 

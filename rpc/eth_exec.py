@@ -34,6 +34,7 @@ from openledger.rpc.errors import EXECUTION_REVERTED, RpcError, invalid_input
 from openledger.rpc.eth_read import LATEST, require_header
 from openledger.rpc.fees import MAX_PERCENTILES, FeeOracle, next_base_fee
 from openledger.rpc.format import format_transaction
+from openledger.rpc.impersonation import is_impersonated, send_impersonated
 from openledger.rpc.work import offload
 from openledger.state.calls import CallRequest, CallResult, describe_revert, estimate_gas, run_call
 from openledger.state.execute import AccountOverride, StateOverrides
@@ -313,6 +314,9 @@ async def send_raw_transaction(ctx: RequestContext, raw: bytes) -> str:
 
 @methods.method("eth_sendTransaction", params=(TX,))
 async def send_transaction(ctx: RequestContext, request: TransactionRequest) -> str:
+    if request.sender is not None and is_impersonated(ctx, request.sender):
+        fields = await _fill_request(ctx, request, request.sender)
+        return data(send_impersonated(ctx, request.sender, fields))
     raw, _ = await _sign_request(ctx, request)
     return await _submit(ctx, raw)
 
@@ -334,16 +338,25 @@ async def sign_transaction(ctx: RequestContext, request: TransactionRequest) -> 
 
 async def _sign_request(ctx: RequestContext, request: TransactionRequest) -> tuple[bytes, int]:
     """Fill in the missing fields of a dev account's transaction and sign it."""
-    api = ctx.api
     if request.sender is None:
         raise RpcError(-32602, "invalid argument 0 (transaction): field from is required")
     key = _dev_key(ctx, request.sender)
+    fields = await _fill_request(ctx, request, request.sender)
+    signed = Account.sign_transaction(fields, key)
+    return bytes(signed.raw_transaction), int(fields["nonce"])
+
+
+async def _fill_request(
+    ctx: RequestContext, request: TransactionRequest, sender: bytes
+) -> dict[str, Any]:
+    """The request from `sender` with its missing fields filled in, as `eth_account` signs them."""
+    api = ctx.api
     chain_id = api.chain.chain_id
     if request.chain_id is not None and request.chain_id != chain_id:
         raise invalid_input(f"chainId {request.chain_id} does not match this chain ({chain_id})")
     fields: dict[str, Any] = {
         "chainId": chain_id,
-        "nonce": request.nonce if request.nonce is not None else api.pending_nonce(request.sender),
+        "nonce": request.nonce if request.nonce is not None else api.pending_nonce(sender),
         "value": request.value,
         "data": request.data,
     }
@@ -380,8 +393,7 @@ async def _sign_request(ctx: RequestContext, request: TransactionRequest) -> tup
         )
         raise_for_failure(top)
         fields["gas"] = gas
-    signed = Account.sign_transaction(fields, key)
-    return bytes(signed.raw_transaction), int(fields["nonce"])
+    return fields
 
 
 def _dev_key(ctx: RequestContext, account: bytes) -> bytes:

@@ -30,6 +30,7 @@ from openledger.rpc import (
     eth_tools,
     explorer,
     filters,
+    impersonation,
     logs,
     misc,
     ol,
@@ -53,6 +54,7 @@ DEFAULT_TABLES: tuple[MethodTable, ...] = (
     ol.methods,
     debug.methods,
     eth_tools.methods,
+    impersonation.methods,
 )
 
 

@@ -24,6 +24,7 @@ Our own keys all start with `ol:`, and none is 32 bytes long, so they cannot col
 | `ol:log:a:<20-byte address><8-byte number>` | empty: the block has a log emitted by that address |
 | `ol:log:t:<32-byte topic><8-byte number>` | empty: the block has a log with that topic (any position) |
 | `ol:consensus:<name>` | consensus records (last signed vote, lock), written with sync=True |
+| `ol:impersonated:<32-byte tx hash>` | dev node only: the 20-byte sender of an impersonated transaction |
 
 Everything that belongs to one block is written in one LevelDB batch, with the head pointer.
 """
@@ -39,6 +40,7 @@ _COMMIT = b"ol:commit:"
 LOG_ADDRESS_PREFIX = b"ol:log:a:"
 LOG_TOPIC_PREFIX = b"ol:log:t:"
 _CONSENSUS = b"ol:consensus:"
+_IMPERSONATED = b"ol:impersonated:"
 
 
 def encode_number(number: int) -> bytes:
@@ -69,3 +71,8 @@ def log_topic_key(topic: bytes, number: int) -> bytes:
 def consensus_key(name: str) -> bytes:
     """Key of a consensus record."""
     return _CONSENSUS + name.encode()
+
+
+def impersonated_key(tx_hash: bytes) -> bytes:
+    """Key of the sender of a dev node's impersonated transaction (it has no real signature)."""
+    return _IMPERSONATED + tx_hash

@@ -31,6 +31,7 @@ from openledger.state.db import LevelDB, Overlay
 from openledger.state.errors import GenesisMismatch, InvalidBlock
 from openledger.state.fork import OpenLedgerVM
 from openledger.state.genesis_state import build_genesis_header
+from openledger.state.impersonation import restore_senders
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +135,8 @@ class ChainStore:
         cached = self._transactions.get(header.hash)
         if cached is None:
             builder = self.vm_class.get_transaction_builder()
-            cached = self._transactions[header.hash] = tuple(
-                self._chaindb.get_block_transactions(header, builder)
+            cached = self._transactions[header.hash] = restore_senders(
+                self.db, tuple(self._chaindb.get_block_transactions(header, builder))
             )
         return cast(tuple[SignedTransactionAPI, ...], cached)
 

@@ -174,7 +174,8 @@ def test_validators_commit_at_the_block_time(network: devnet_lib.Devnet) -> None
     commit = rpc(_url(rpc_node), "ol_getCommit", ["0xa"])["result"]
     assert len(commit["precommits"]) >= 3
     # Nobody can mine, warp time or rewind a real network through its RPC port.
-    for method, params in (("evm_mine", []), ("evm_snapshot", []), ("evm_increaseTime", [60])):
+    for method, params in (("evm_mine", []), ("evm_snapshot", []), ("evm_increaseTime", [60]),
+                           ("anvil_impersonateAccount", ["0x" + "5a" * 20])):  # fmt: skip
         assert rpc(_url(rpc_node), method, params)["error"]["code"] == -32601, method
     _assert_same_chain(network)
 
