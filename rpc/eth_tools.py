@@ -1,9 +1,17 @@
-"""`eth_*` methods for tools rather than wallets: `eth_createAccessList`, `eth_getStorageValues`
-and `eth_simulateV1` (execution-apis), run in the RPC worker pool on committed state."""
+"""`eth_*` methods for tools rather than wallets: `eth_createAccessList`, `eth_getStorageValues`,
+`eth_simulateV1` and `eth_config` (execution-apis), run in the RPC worker pool on committed state."""
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from openledger.genesis.model import (
+    AGENTS_ADDRESS,
+    ATTRIBUTION_ADDRESS,
+    DATANETS_ADDRESS,
+    MODELS_ADDRESS,
+    STAKING_ADDRESS,
+)
 from openledger.genesis.types import Address, Gas
 from openledger.rpc.codec import (
     UINT64_MAX,
@@ -242,3 +250,59 @@ def _simulated_json(block: SimulatedBlock, full: bool) -> dict[str, Any]:
         calls.append(result)
     answer["calls"] = calls
     return answer
+
+
+# --- eth_config -----------------------------------------------------------------------------------
+
+_STANDARD_PRECOMPILES = (
+    "ECREC", "SHA256", "RIPEMD160", "ID", "MODEXP", "BN254_ADD", "BN254_MUL", "BN254_PAIRING",
+    "BLAKE2F", "KZG_POINT_EVALUATION", "BLS12_G1ADD", "BLS12_G1MSM", "BLS12_G2ADD", "BLS12_G2MSM",
+    "BLS12_PAIRING_CHECK", "BLS12_MAP_FP_TO_G1", "BLS12_MAP_FP2_TO_G2",
+)  # fmt: skip
+"""Prague's precompiles at 0x01..0x11, by their EIP-7910 names."""
+_OPENLEDGER_PRECOMPILES = {
+    STAKING_ADDRESS: "OPENLEDGER_STAKING",
+    DATANETS_ADDRESS: "OPENLEDGER_DATANETS",
+    MODELS_ADDRESS: "OPENLEDGER_MODELS",
+    AGENTS_ADDRESS: "OPENLEDGER_AGENTS",
+    ATTRIBUTION_ADDRESS: "OPENLEDGER_ATTRIBUTION",
+}
+_SYSTEM_CONTRACTS = {
+    "BEACON_ROOTS_ADDRESS": "0x000f3df6d732807ef1319fb7b8bb8522d0beac02",
+    "HISTORY_STORAGE_ADDRESS": "0x0000f90827f1c53a10cb7a02335b175320002935",
+    "WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS": "0x00000961ef480eb55e80d19ad83579a64c007002",
+    "CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS": "0x0000bbddc7ce488642fb579f8b00f3a590007251",
+}
+_PRAGUE_BLOB_SCHEDULE = {"baseFeeUpdateFraction": 5007716, "max": 9, "target": 6}
+
+
+@methods.method("eth_config")
+async def config(ctx: RequestContext) -> dict[str, Any]:
+    """EIP-7910. The chain runs Prague from genesis and schedules no fork: `next` and `last` are
+    null, and the fork hash is EIP-2124's checksum of the genesis hash alone."""
+    api = ctx.api
+    store = api.store
+    genesis = store.get_header(0)
+    computation: Any = api.chain.vm_class.get_state_class().computation_class
+    precompiles = {}
+    for raw in sorted(computation._precompiles, key=bytes):
+        number = int.from_bytes(raw, "big")
+        if raw in _OPENLEDGER_PRECOMPILES:
+            precompiles[_OPENLEDGER_PRECOMPILES[raw]] = address(raw)
+        elif 1 <= number <= len(_STANDARD_PRECOMPILES):
+            precompiles[_STANDARD_PRECOMPILES[number - 1]] = address(raw)
+    state = await offload(store.state_at, store.head)
+    system = {
+        name: where
+        for name, where in _SYSTEM_CONTRACTS.items()
+        if state.get_code(bytes.fromhex(where[2:]))
+    }
+    current = {
+        "activationTime": 0,
+        "blobSchedule": _PRAGUE_BLOB_SCHEDULE,
+        "chainId": quantity(api.chain.chain_id),
+        "forkId": "0x" + zlib.crc32(genesis.hash).to_bytes(4, "big").hex(),
+        "precompiles": precompiles,
+        "systemContracts": system,
+    }
+    return {"current": current, "next": None, "last": None}

@@ -292,6 +292,9 @@ DEBUG_CASES = [
          lambda h: [{"returnFullTransactions": True, "blockStateCalls": [{"calls": [
              {"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[1], "value": "0x1"}]}]}, "latest"],
          _that(lambda r, h: r[0]["transactions"][0]["from"] == DEV_ADDRESSES[0].lower())),
+    Case("eth_config", "prague", check=_that(
+        lambda r, h: r["current"]["precompiles"]["OPENLEDGER_DATANETS"].endswith("0a01")
+        and r["current"]["precompiles"]["ECREC"].endswith("01") and r["next"] is None)),
     Case("eth_getStorageValues", "supply",
          lambda h: [{h.token: ["0x2", "0x63"], DEV_ADDRESSES[0]: []}],
          _that(lambda r, h: int(r[h.token][0], 16) == TOKEN_SUPPLY and r[DEV_ADDRESSES[0]] == [])),
