@@ -17,8 +17,12 @@ from eth.exceptions import Revert
 from openledger.genesis.errors import OpenLedgerError
 
 MAX_STRUCT_LOGS = 100_000
-"""Most struct log entries one trace may hold (a 30M-gas loop would otherwise build gigabytes):
-past it the trace fails unless the caller set `limit`, which truncates as geth does."""
+"""Most struct log entries one trace (a block's traces together) may hold: a 30M-gas loop would
+otherwise build gigabytes. Past it the trace fails; `limit` truncates each transaction's log
+earlier, as geth does."""
+MAX_STRUCT_LOG_WORDS = 4_000_000
+"""Most stack items, memory words and storage entries the struct logs of one trace may hold (a
+deep stack or a large memory copied at every step would pass any step limit in size)."""
 CALL_OPS = frozenset({"CALL", "CALLCODE", "DELEGATECALL", "STATICCALL", "CREATE", "CREATE2"})
 ZERO_ADDRESS = b"\x00" * 20
 
@@ -153,6 +157,16 @@ def stack_of(computation: ComputationAPI) -> list[int | bytes]:
 # --- struct logger ---------------------------------------------------------------------------------
 
 
+class TraceBudget:
+    """What the struct logs of one trace may still hold; a block's traces share one."""
+
+    __slots__ = ("steps", "words")
+
+    def __init__(self) -> None:
+        self.steps = MAX_STRUCT_LOGS
+        self.words = MAX_STRUCT_LOG_WORDS
+
+
 class StructLogger(Tracer):
     """geth's default tracer: one entry per opcode, with the stack, memory and storage."""
 
@@ -161,18 +175,20 @@ class StructLogger(Tracer):
     def __init__(self, options: TraceOptions, deadline: float) -> None:
         super().__init__(options, deadline)
         self.logs: list[Json] = []
-        self.cap = options.limit or MAX_STRUCT_LOGS
+        self.budget = TraceBudget()
         self.storage: dict[bytes, dict[str, str]] = {}
 
     def on_step(self, computation: ComputationAPI, op: str) -> Any:
-        if len(self.logs) >= self.cap:
-            if not self.options.limit:
-                raise TraceError(
-                    f"the trace has more than {MAX_STRUCT_LOGS} steps; set `limit` to get the "
-                    "first steps, or use callTracer"
-                )
-            return None
         options = self.options
+        if options.limit and len(self.logs) >= options.limit:
+            return None
+        budget = self.budget
+        budget.steps -= 1
+        if budget.steps < 0:
+            raise TraceError(
+                f"the trace has more than {MAX_STRUCT_LOGS} steps; set `limit` to get the first "
+                "steps of each transaction, or use callTracer"
+            )
         entry: Json = {
             "pc": computation.code.program_counter - 1,
             "op": op,
@@ -201,6 +217,17 @@ class StructLogger(Tracer):
             seen[word_hex(slot)] = word_hex(value)
             entry["storage"] = dict(seen)
         entry["refund"] = self.refund()
+        budget.words -= (
+            len(entry.get("stack", ()))
+            + len(entry.get("memory", ()))
+            + len(entry.get("storage", ()))
+        )
+        if budget.words < 0:
+            raise TraceError(
+                f"the trace would hold more than {MAX_STRUCT_LOG_WORDS} words of stack, memory "
+                "and storage; use disableStack, disableStorage, no enableMemory, a smaller "
+                "limit, or callTracer"
+            )
         self.logs.append(entry)
         return entry
 

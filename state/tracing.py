@@ -35,6 +35,7 @@ from openledger.state.tracers import (
     CALL_OPS,
     Outcome,
     StructLogger,
+    TraceBudget,
     TraceError,
     TraceOptions,
     Tracer,
@@ -97,8 +98,11 @@ def trace_block(
     wanted = range(len(block.transactions)) if indexes is None else indexes
     last = max(wanted, default=-1)
     results: list[Any] = []
+    budget = TraceBudget()
     for index, transaction in enumerate(block.transactions[: last + 1]):
         tracer = make_tracer(options, hub.deadline) if index in wanted else None
+        if isinstance(tracer, StructLogger):
+            tracer.budget = budget
         hub.tracer = tracer
         try:
             receipt, computation = vm.apply_transaction(header, transaction)

@@ -29,6 +29,7 @@ from rpc_tools import (
     wait_receipt,
 )
 
+from openledger.state import tracers
 from openledger.state.tracers import MAX_STRUCT_LOGS
 
 pytestmark = pytest.mark.timeout(120)
@@ -369,3 +370,12 @@ def test_storage_values_read_several_slots(chain: Chain) -> None:
     assert int(values[chain.outer][0], 16) >= 1  # the visits of `tolerant`
     too_many = error_of(chain.url, "eth_getStorageValues", [{chain.outer: ["0x0"] * 1025}])
     assert too_many["code"] == -32602 and "1024" in too_many["message"]
+
+
+def test_struct_logs_are_bounded_in_size_too(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The node runs in this process: a small budget stands for a huge stack or memory.
+    monkeypatch.setattr(tracers, "MAX_STRUCT_LOG_WORDS", 200)
+    too_big = error_of(chain.url, "debug_traceTransaction", [chain.transfer])
+    assert too_big["code"] == -32000 and "disableStack" in too_big["message"]
+    lean = {"disableStack": True, "disableStorage": True}
+    assert call(chain.url, "debug_traceTransaction", [chain.transfer, lean])["structLogs"]
