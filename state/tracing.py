@@ -86,6 +86,8 @@ def trace_block(
         mix_hash=source.mix_hash,
         parent_beacon_block_root=source.parent_beacon_block_root,
     )
+    if header.base_fee_per_gas != source.base_fee_per_gas:
+        header = header.copy(base_fee_per_gas=source.base_fee_per_gas)  # a dev node may set it
     vm = vm_class(
         header=header,
         chaindb=ChainDB(overlay),
