@@ -28,9 +28,8 @@ from openledger.state.errors import (
     RefusedByEvm,
 )
 from openledger.state.fork import BlockInputs, OpenLedgerVM
-from openledger.state.impersonation import ImpersonatedTransaction
+from openledger.state.impersonation import record_senders
 from openledger.state.reads import SharedReads
-from openledger.state.schema import impersonated_key
 from openledger.state.store import ExecutedBlock
 from openledger.state.transactions import compute_floor_gas
 
@@ -139,8 +138,6 @@ class BlockBuilder:
             # py-evm validates nonce, balance and fee cap before it changes anything.
             raise RefusedByEvm(str(error)) from error
         self._header = self._vm.add_receipt_to_header(self._header, receipt)
-        if isinstance(transaction, ImpersonatedTransaction):
-            self._overlay[impersonated_key(transaction.hash)] = transaction.sender
         self._transactions.append(transaction)
         self._receipts.append(receipt)
         return receipt
@@ -153,6 +150,7 @@ class BlockBuilder:
         )
         block = vm.block_postprocessing(block)
         result = vm.mine_block(block)
+        record_senders(self._overlay, result.block.hash, self._transactions)
         return ExecutedBlock(result.block, tuple(self._receipts), self._overlay.changes())
 
 

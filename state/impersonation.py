@@ -3,8 +3,8 @@ account whose key nobody holds.
 
 Such a transaction carries a placeholder signature (r is the sender's address, s is 1), which
 keeps hashes distinct per sender but recovers to no one; `ImpersonatedTransaction` wraps it with
-its declared sender for the pool and the block builder. The builder records the sender under
-`schema.impersonated_key` in the block's own batch, and the store wraps the transaction again
+its declared sender for the pool and the block builder. The builder records the senders of a block's impersonated
+transactions under `schema.impersonated_key` in the block's own batch, and the store wraps the transaction again
 when it reads the block back, so receipts, traces and `eth_getTransactionByHash` show the
 impersonated `from` after a restart too. Only a dev node creates them; a block holding one
 cannot be verified by anyone else, as Anvil's and Hardhat's cannot.
@@ -13,6 +13,7 @@ cannot be verified by anyone else, as Anvil's and Hardhat's cannot.
 from collections.abc import Iterable
 from typing import Any
 
+import rlp
 from eth.abc import SignedTransactionAPI
 
 from openledger.genesis.types import Address
@@ -56,14 +57,29 @@ def make_impersonated_transaction(
     return ImpersonatedTransaction(transaction, sender)
 
 
+def record_senders(
+    db: Any, block_hash: bytes, transactions: Iterable[SignedTransactionAPI]
+) -> None:
+    """Write the senders of the impersonated `transactions` of a block, if it has any."""
+    entries = [
+        [index, transaction.sender]
+        for index, transaction in enumerate(transactions)
+        if isinstance(transaction, ImpersonatedTransaction)
+    ]
+    if entries:
+        db[schema.impersonated_key(block_hash)] = rlp.encode(entries)
+
+
 def restore_senders(
-    db: Any, transactions: Iterable[SignedTransactionAPI]
+    db: Any, block_hash: bytes, transactions: tuple[SignedTransactionAPI, ...]
 ) -> tuple[SignedTransactionAPI, ...]:
-    """`transactions` read from a block, the impersonated ones wrapped with their sender."""
-    restored: list[Any] = []
-    for transaction in transactions:
-        sender = db.get_or_none(schema.impersonated_key(transaction.hash))
-        restored.append(
-            transaction if sender is None else ImpersonatedTransaction(transaction, Address(sender))
-        )
+    """`transactions` read from a block, the impersonated ones wrapped with their sender (one
+    read per block: blocks without any cost a lookup that finds nothing)."""
+    encoded = db.get_or_none(schema.impersonated_key(block_hash))
+    if encoded is None:
+        return transactions
+    restored: list[Any] = list(transactions)
+    for index, sender in rlp.decode(encoded):
+        position = int.from_bytes(index, "big")
+        restored[position] = ImpersonatedTransaction(restored[position], Address(sender))
     return tuple(restored)

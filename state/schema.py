@@ -24,7 +24,7 @@ Our own keys all start with `ol:`, and none is 32 bytes long, so they cannot col
 | `ol:log:a:<20-byte address><8-byte number>` | empty: the block has a log emitted by that address |
 | `ol:log:t:<32-byte topic><8-byte number>` | empty: the block has a log with that topic (any position) |
 | `ol:consensus:<name>` | consensus records (last signed vote, lock), written with sync=True |
-| `ol:impersonated:<32-byte tx hash>` | dev node only: the 20-byte sender of an impersonated transaction |
+| `ol:impersonated:<32-byte block hash>` | dev node only: RLP list of (index, sender) of the block's impersonated transactions |
 
 Everything that belongs to one block is written in one LevelDB batch, with the head pointer.
 """
@@ -73,6 +73,7 @@ def consensus_key(name: str) -> bytes:
     return _CONSENSUS + name.encode()
 
 
-def impersonated_key(tx_hash: bytes) -> bytes:
-    """Key of the sender of a dev node's impersonated transaction (it has no real signature)."""
-    return _IMPERSONATED + tx_hash
+def impersonated_key(block_hash: bytes) -> bytes:
+    """Key of the senders of a dev block's impersonated transactions (they have no real
+    signature)."""
+    return _IMPERSONATED + block_hash

@@ -136,7 +136,7 @@ class ChainStore:
         if cached is None:
             builder = self.vm_class.get_transaction_builder()
             cached = self._transactions[header.hash] = restore_senders(
-                self.db, tuple(self._chaindb.get_block_transactions(header, builder))
+                self.db, header.hash, tuple(self._chaindb.get_block_transactions(header, builder))
             )
         return cast(tuple[SignedTransactionAPI, ...], cached)
 

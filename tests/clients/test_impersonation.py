@@ -66,6 +66,7 @@ def test_an_impersonated_account_without_a_key_moves_its_tokens(tmp_path: Path) 
         assert w3.eth.wait_for_transaction_receipt(plain).status == 1
         # A dev account with a key is still signed for, with a real signature.
         signed = w3.eth.send_transaction({"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[2]})
+        assert w3.eth.wait_for_transaction_receipt(signed).status == 1
         raw = result(url, "eth_getRawTransactionByHash", [signed.to_0x_hex()])
         assert Account.recover_transaction(raw) == DEV_ADDRESSES[0]
     finally:
