@@ -146,7 +146,7 @@ class Mempool:
         if nonce > account_nonce + self.limits.max_nonce_gap:
             raise NonceTooHigh(account_nonce, nonce, self.limits.max_nonce_gap)
         code = state.get_code(sender)
-        if not is_eoa_code(code):
+        if not is_eoa_code(code) and not getattr(transaction, "impersonated", False):
             raise SenderNotEoa(sender, len(code))
         if transaction.max_fee_per_gas < base_fee:
             raise FeeCapBelowBaseFee(sender, transaction.max_fee_per_gas, base_fee)

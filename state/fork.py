@@ -84,8 +84,9 @@ class OpenLedgerState(PragueState):
 
     def validate_transaction(self, transaction: SignedTransactionAPI) -> None:
         super().validate_transaction(transaction)
-        # eth_call and eth_estimateGas may call "from" a contract, as geth's SkipFromEOACheck.
-        if isinstance(transaction, SpoofTransaction):
+        # eth_call and eth_estimateGas may call "from" a contract, as geth's SkipFromEOACheck,
+        # and a dev node's impersonated account may be one, as with Anvil.
+        if isinstance(transaction, SpoofTransaction) or getattr(transaction, "impersonated", False):
             return
         code = self.get_code(transaction.sender)
         if not is_eoa_code(code):

@@ -23,6 +23,10 @@ from openledger.state import schema
 class ImpersonatedTransaction:
     """A transaction with a placeholder signature, executed as `sender`."""
 
+    impersonated = True
+    """Marks it for the EIP-3607 checks: an impersonated account may have code (a contract
+    owner, a multisig), as Anvil allows."""
+
     def __init__(self, transaction: SignedTransactionAPI, sender: Address) -> None:
         self.transaction = transaction
         """The transaction as the block holds it."""

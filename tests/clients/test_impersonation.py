@@ -64,6 +64,12 @@ def test_an_impersonated_account_without_a_key_moves_its_tokens(tmp_path: Path) 
         result(url, "anvil_autoImpersonateAccount", [True])
         plain = w3.eth.send_transaction({"from": whale, "to": DEV_ADDRESSES[2], "value": 7})
         assert w3.eth.wait_for_transaction_receipt(plain).status == 1
+        # A contract can be impersonated too (EIP-3607 does not stop it, as with Anvil).
+        result(url, "anvil_setBalance", [token.address, hex(10**18)])
+        from_contract = w3.eth.send_transaction(
+            {"from": token.address, "to": DEV_ADDRESSES[2], "value": 9}
+        )
+        assert w3.eth.wait_for_transaction_receipt(from_contract).status == 1
         # A dev account with a key is still signed for, with a real signature.
         signed = w3.eth.send_transaction({"from": DEV_ADDRESSES[0], "to": DEV_ADDRESSES[2]})
         assert w3.eth.wait_for_transaction_receipt(signed).status == 1
