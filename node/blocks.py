@@ -5,7 +5,6 @@ exactly its header is `state.execute.import_block`. The same path serves live co
 proposal) and block sync (a committed block).
 """
 
-import asyncio
 from dataclasses import dataclass
 
 from eth.abc import BlockAPI
@@ -20,6 +19,7 @@ from openledger.genesis.types import Address
 from openledger.state.execute import Chain, import_block
 from openledger.state.fork import BlockInputs
 from openledger.state.store import ChainStore, ExecutedBlock
+from openledger.state.threads import run_blocking
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ async def execute_candidate(
     parent = store.head
     check_block_rules(parent, block, parent_certificate, proposer, validators, chain.chain_id, now)
     signers = compute_commit_signers(parent_certificate)
-    executed = await asyncio.to_thread(
-        import_block, chain, store.db, parent, block, BlockInputs(proposer, signers)
+    executed = await run_blocking(
+        None, import_block, chain, store.db, parent, block, BlockInputs(proposer, signers)
     )
     return CandidateBlock(executed, parent_certificate)

@@ -31,6 +31,7 @@ from openledger.state.execute import (
 from openledger.state.fork import BlockInputs
 from openledger.state.impersonation import ImpersonatedTransaction
 from openledger.state.store import ChainStore, ExecutedBlock
+from openledger.state.threads import run_blocking
 from openledger.state.transactions import check_transaction, decode_transaction
 
 log = logging.getLogger("openledger.chain")
@@ -173,7 +174,7 @@ class NodeChain:
         candidates = (
             self.mempool.select(self.next_base_fee(), parent.gas_limit) if include_pool else []
         )
-        return await asyncio.to_thread(self._build, parent, template, candidates)
+        return await run_blocking(None, self._build, parent, template, candidates)
 
     def _build(
         self, parent: BlockHeaderAPI, template: BlockTemplate, candidates: list[PoolTransaction]
@@ -199,7 +200,7 @@ class NodeChain:
         parent_certificate: bytes | None = None,
     ) -> BlockHeaderAPI:
         """Commit a block as the new head, then prune the pool and tell the listeners."""
-        await asyncio.to_thread(self.store.commit, executed, certificate, parent_certificate)
+        await run_blocking(None, self.store.commit, executed, certificate, parent_certificate)
         header = executed.block.header
         state = self.store.state_at(header)
         senders = {Address(tx.sender) for tx in executed.block.transactions}
@@ -214,7 +215,7 @@ class NodeChain:
     async def rewind(self, number: int, expected_hash: bytes | None = None) -> BlockHeaderAPI:
         """Make block `number` the head again (dev mode's `evm_revert`), then re-check the pool
         against its state; the transactions of the blocks dropped are gone."""
-        await asyncio.to_thread(self.store.rewind, number, expected_hash)
+        await run_blocking(None, self.store.rewind, number, expected_hash)
         self.recheck_pool()
         return self.store.head
 

@@ -7,7 +7,6 @@ head, or an unknown hash, gets geth's "header not found" error for state queries
 block queries.
 """
 
-import asyncio
 from typing import Any
 
 from eth.abc import BlockHeaderAPI
@@ -30,6 +29,7 @@ from openledger.rpc.dispatch import MethodTable, Param, RequestContext
 from openledger.rpc.errors import RpcError, invalid_input
 from openledger.rpc.format import BlockReceipts, format_block, format_transaction
 from openledger.state.store import ChainStore
+from openledger.state.threads import run_blocking
 
 methods = MethodTable()
 
@@ -89,7 +89,7 @@ async def get_block_by_hash(ctx: RequestContext, block_hash: bytes, full: bool) 
 async def _block_json(store: ChainStore, header: BlockHeaderAPI | None, full: bool) -> Any:
     if header is None:
         return None
-    transactions = await asyncio.to_thread(store.get_transactions, header)
+    transactions = await run_blocking(None, store.get_transactions, header)
     return format_block(header, transactions, full=full)
 
 

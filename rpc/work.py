@@ -10,11 +10,11 @@ node's writer builds and commits blocks. Against the default executor (six threa
 cores), two workers serve more `eth_call`s per second at less CPU per call (bench/README.md).
 """
 
-import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import ParamSpec, TypeVar
+
+from openledger.state.threads import run_blocking
 
 RPC_WORKERS = 2
 
@@ -26,5 +26,4 @@ _pool = ThreadPoolExecutor(max_workers=RPC_WORKERS, thread_name_prefix="rpc-work
 
 async def offload(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run `function(*args, **kwargs)` on the RPC worker pool and wait for it."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool, partial(function, *args, **kwargs))
+    return await run_blocking(_pool, function, *args, **kwargs)
