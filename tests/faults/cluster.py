@@ -19,7 +19,7 @@ from typing import Any
 
 from helpers import post, wait_for
 
-from faults.netlab import NetLab
+from faults.netlab import NetLab, ensure_debian_tool
 from openledger.node import devnet as devnet_lib
 from openledger.node.p2p.identity import PeerId, format_peer_address
 
@@ -248,7 +248,7 @@ def faketime_env(offset: str) -> dict[str, str]:
     """Environment that runs a process with its wall clock moved by `offset` (e.g. "+4s"); the
     monotonic clock (timers) stays true, as when an operator's NTP is off."""
     return {
-        "LD_PRELOAD": LIBFAKETIME,
+        "LD_PRELOAD": ensure_debian_tool(LIBFAKETIME, "libfaketime"),
         "FAKETIME": offset,
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
     }

@@ -38,22 +38,33 @@ def lab_unavailable() -> str | None:
     return None
 
 
-def ensure_iptables() -> str:
-    """The iptables binary; installed from Debian's packages when missing (we are root)."""
-    found = shutil.which("iptables")
-    if found is None and shutil.which("apt-get") is not None:
-        with open("/tmp/apt-iptables.log", "w") as log:
+def ensure_debian_tool(path: str, package: str) -> str:
+    """`path` (a program name or a file), installed from Debian's `package` when missing (the
+    lab runs as root, as CI does)."""
+
+    def found() -> str | None:
+        return path if os.path.isabs(path) and os.path.exists(path) else shutil.which(path)
+
+    if found() is None and shutil.which("apt-get") is not None:
+        with open(f"/tmp/apt-{package}.log", "w") as log:
             for command in (
                 ["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", "iptables"],
+                ["apt-get", "install", "-y", "-q", package],
             ):
                 subprocess.run(
                     command, stdout=log, stderr=subprocess.STDOUT, timeout=300, check=False
                 )
-        found = shutil.which("iptables")
-    if found is None:
-        raise RuntimeError("iptables is not installed and could not be (see /tmp/apt-iptables.log)")
-    return found
+    located = found()
+    if located is None:
+        raise RuntimeError(
+            f"{path} is missing and {package} did not install (see /tmp/apt-{package}.log)"
+        )
+    return located
+
+
+def ensure_iptables() -> str:
+    """The iptables binary."""
+    return ensure_debian_tool("iptables", "iptables")
 
 
 def run(*command: str) -> None:
