@@ -36,6 +36,8 @@ class Tally:
     inputs: int = 0
     crashes: int = 0
     hangs: int = 0
+    accepted: int = 0
+    """Inputs the code under test accepted as valid (where that is worth knowing)."""
 
 
 TALLIES: dict[str, Tally] = {}
@@ -80,6 +82,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if TALLIES:
         terminalreporter.section(f"fuzzers ({EXAMPLES} examples per test)")
         for name, counts in sorted(TALLIES.items()):
+            accepted = f", {counts.accepted} accepted" if counts.accepted else ""
             terminalreporter.write_line(
                 f"{name}: {counts.inputs} inputs, {counts.crashes} crashes, {counts.hangs} hangs"
+                + accepted
             )
