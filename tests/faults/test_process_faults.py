@@ -120,6 +120,7 @@ def test_a_full_disk_stops_one_validator_safely_then_it_recovers(
         )
         mounts.append(datadir)
         (datadir / "nodekey").write_bytes(nodekey)
+        (datadir / "nodekey").chmod(0o600)
 
     try:
         devnet: LabDevnet = lab_devnet(before_start=small_disk_for_validator4)
