@@ -176,3 +176,26 @@ def test_one_validator_clock_a_few_seconds_ahead(lab_devnet) -> None:
     # The skewed node proposed blocks that the others accepted, and no block runs far ahead.
     assert any(b["miner"].lower() == skewed.spec.address for b in blocks)
     assert stamps[-1] <= time.time() + skew + 2
+
+
+def test_a_clock_far_ahead_gets_its_proposals_refused(lab_devnet) -> None:
+    # Beyond the 15 s a block may be ahead of a validator's clock (node/blocks.py): the skewed
+    # validator's proposals are refused, and the others commit in the next round instead.
+    skew = 40
+
+    def skew_validator2(devnet: LabDevnet) -> None:
+        devnet.validators[1].env.update(faketime_env(f"+{skew}s"))
+
+    devnet: LabDevnet = lab_devnet(before_start=skew_validator2)
+    skewed = devnet.validators[1]
+    devnet.wait_height(2, timeout=90)
+    for stretch in range(2):
+        devnet.assert_live(
+            f"clock +{skew} s on one, stretch {stretch + 1}", DEGRADED_BOUND, blocks=4
+        )
+    common = devnet.assert_invariants()
+    blocks = [devnet.block(devnet.rpc_node, n) for n in range(1, common + 1)]
+    assert all(b["miner"].lower() != skewed.spec.address for b in blocks), "a block from the future"
+    assert max(int(b["timestamp"], 16) for b in blocks) <= time.time() + 2
+    rounds = [devnet.commit_round(devnet.rpc_node, n) for n in range(1, common + 1)]
+    assert max(rounds) > 0, f"the skewed validator never had a turn: rounds {rounds}"
