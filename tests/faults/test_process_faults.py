@@ -12,6 +12,7 @@ import itertools
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,15 @@ def _wait_signs_again(devnet: LabDevnet, nodes: list[LabNode], since: int) -> No
         while not _signs_again(devnet, node, since):
             assert time.monotonic() < deadline, f"{node.name} does not sign again"
             time.sleep(0.5)
+
+
+def _skew_validator2(seconds: int) -> Callable[[LabDevnet], None]:
+    """Start validator2 with its wall clock `seconds` ahead."""
+
+    def skew(devnet: LabDevnet) -> None:
+        devnet.validators[1].env.update(faketime_env(f"+{seconds}s"))
+
+    return skew
 
 
 def test_sigstop_a_validator_then_sigcont(lab_devnet) -> None:
@@ -156,11 +166,7 @@ def test_a_full_disk_stops_one_validator_safely_then_it_recovers(
 
 def test_one_validator_clock_a_few_seconds_ahead(lab_devnet) -> None:
     skew = 4
-
-    def skew_validator2(devnet: LabDevnet) -> None:
-        devnet.validators[1].env.update(faketime_env(f"+{skew}s"))
-
-    devnet: LabDevnet = lab_devnet(before_start=skew_validator2)
+    devnet: LabDevnet = lab_devnet(before_start=_skew_validator2(skew))
     skewed = devnet.validators[1]
     devnet.wait_height(3)
     with Load(devnet.rpc_node.url) as load:
@@ -182,11 +188,7 @@ def test_a_clock_far_ahead_gets_its_proposals_refused(lab_devnet) -> None:
     # Beyond the 15 s a block may be ahead of a validator's clock (node/blocks.py): the skewed
     # validator's proposals are refused, and the others commit in the next round instead.
     skew = 40
-
-    def skew_validator2(devnet: LabDevnet) -> None:
-        devnet.validators[1].env.update(faketime_env(f"+{skew}s"))
-
-    devnet: LabDevnet = lab_devnet(before_start=skew_validator2)
+    devnet: LabDevnet = lab_devnet(before_start=_skew_validator2(skew))
     skewed = devnet.validators[1]
     devnet.wait_height(2, timeout=90)
     for stretch in range(2):

@@ -9,6 +9,7 @@ answer within the deadline), and the session ends with one summary line per fuzz
 import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,21 @@ TALLIES: dict[str, Tally] = {}
 def tally(name: str) -> Tally:
     """The tally of fuzzer `name` (created on first use)."""
     return TALLIES.setdefault(name, Tally())
+
+
+@contextmanager
+def counted(name: str) -> Iterator[Tally]:
+    """Count one input of fuzzer `name`: a timeout as a hang, any other failure as a crash."""
+    counts = tally(name)
+    counts.inputs += 1
+    try:
+        yield counts
+    except TimeoutError:  # socket.timeout is TimeoutError
+        counts.hangs += 1
+        raise
+    except BaseException:
+        counts.crashes += 1
+        raise
 
 
 class ErrorLog(logging.Handler):

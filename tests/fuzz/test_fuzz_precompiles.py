@@ -31,7 +31,7 @@ from helpers import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzz.conftest import EXAMPLES, FUZZ, ErrorLog, tally
+from fuzz.conftest import EXAMPLES, FUZZ, ErrorLog, counted
 from fuzz.test_fuzz_rpc import ALLOWED_CODES
 from openledger.attribution import SOLIDITY_DIR as ATTRIBUTION_SOLIDITY
 from openledger.genesis.model import (
@@ -175,12 +175,10 @@ def _answer(url: str, method: str, params: list[Any]) -> Any:
 def test_precompile_calldata(precompile_node: tuple[ThreadedNode, str], error_log: ErrorLog,
                              call: tuple[str, bytes], route: str, value: int) -> None:  # fmt: skip
     node, probe = precompile_node
-    counts = tally(f"precompiles ({route})")
-    counts.inputs += 1
     interface, data = call
     target = "0x" + TARGETS[interface].hex()
     watched = ["0x" + address.hex() for address in TARGETS.values()] + [probe]
-    try:
+    with counted(f"precompiles ({route})") as counts:
         if route == "eth_call":
             _answer(
                 node.url,
@@ -227,6 +225,3 @@ def test_precompile_calldata(precompile_node: tuple[ThreadedNode, str], error_lo
         else:
             counts.accepted += 1
         assert not error_log.records, error_log.text()
-    except BaseException:
-        counts.crashes += 1
-        raise

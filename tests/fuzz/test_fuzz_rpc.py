@@ -22,7 +22,7 @@ from helpers import ThreadedNode
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fuzz.conftest import FUZZ, ErrorLog, tally
+from fuzz.conftest import FUZZ, ErrorLog, counted
 from fuzz.rpc_shapes import RAW_BODY, request_for
 from openledger.rpc.errors import INTERNAL_ERROR
 from openledger.rpc.server import DEFAULT_TABLES
@@ -143,31 +143,15 @@ def ws(fuzz_node: ThreadedNode) -> Iterator[WsClient]:
 
 
 def _send_http(node: ThreadedNode, name: str, body: bytes) -> None:
-    counts = tally(name)
-    counts.inputs += 1
-    try:
+    with counted(name):
         _, answer = post_raw(node.url, body)
         check_answer(answer)
-    except TimeoutError:
-        counts.hangs += 1
-        raise
-    except Crash:
-        counts.crashes += 1
-        raise
 
 
 def _send_ws(client: WsClient, name: str, text: str) -> None:
-    counts = tally(name)
-    counts.inputs += 1
-    try:
+    with counted(name):
         for answer in client.exchange(text):
             check_answer(answer)
-    except TimeoutError:
-        counts.hangs += 1
-        raise
-    except Crash:
-        counts.crashes += 1
-        raise
 
 
 def _assert_healthy(node: ThreadedNode, error_log: ErrorLog) -> None:

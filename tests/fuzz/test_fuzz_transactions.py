@@ -20,7 +20,7 @@ from helpers import DEV_KEYS, ThreadedNode
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from fuzz.conftest import FUZZ, tally
+from fuzz.conftest import FUZZ, counted
 from openledger.state.errors import InvalidTransaction
 
 CHAIN_ID = 1337
@@ -178,13 +178,8 @@ def _check_admitted(node: ThreadedNode, raw: bytes, tx_hash: bytes) -> None:
 def test_raw_transactions_are_refused_cleanly_or_admitted_valid(
     pool_node: ThreadedNode, raw: bytes
 ) -> None:
-    counts = tally("raw transactions")
-    counts.inputs += 1
-    try:
+    with counted("raw transactions") as counts:
         outcome = _submit(pool_node, raw)
         if not isinstance(outcome, InvalidTransaction):
             _check_admitted(pool_node, raw, outcome)
             counts.accepted += 1
-    except BaseException:
-        counts.crashes += 1
-        raise
