@@ -19,11 +19,11 @@ from typing import Any
 
 from helpers import post, wait_for
 
-from faults.netlab import NetLab, ensure_debian_tool
+from faults.netlab import NetLab
 from openledger.node import devnet as devnet_lib
 from openledger.node.p2p.identity import PeerId, format_peer_address
+from openledger.node.timers import CLOCK_OFFSET_ENV
 
-LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 P2P_PORT = 30303
 RPC_PORT = 8545
 
@@ -244,11 +244,7 @@ def assert_receipts_kept(nodes: Iterable[LabNode], receipts: dict[str, dict[str,
             )
 
 
-def faketime_env(offset: str) -> dict[str, str]:
-    """Environment that runs a process with its wall clock moved by `offset` (e.g. "+4s"); the
-    monotonic clock (timers) stays true, as when an operator's NTP is off."""
-    return {
-        "LD_PRELOAD": ensure_debian_tool(LIBFAKETIME, "libfaketime"),
-        "FAKETIME": offset,
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-    }
+def clock_offset_env(seconds: float) -> dict[str, str]:
+    """Environment that runs a node with its wall clock `seconds` ahead (negative: behind), as
+    when an operator's NTP is off; its timers stay true."""
+    return {CLOCK_OFFSET_ENV: str(seconds)}

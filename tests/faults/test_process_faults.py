@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from process.test_network import Load
 
-from faults.cluster import LabDevnet, LabNode, assert_receipts_kept, call, faketime_env
+from faults.cluster import LabDevnet, LabNode, assert_receipts_kept, call, clock_offset_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -50,7 +50,7 @@ def _skew_validator2(seconds: int) -> Callable[[LabDevnet], None]:
     """Start validator2 with its wall clock `seconds` ahead."""
 
     def skew(devnet: LabDevnet) -> None:
-        devnet.validators[1].env.update(faketime_env(f"+{seconds}s"))
+        devnet.validators[1].env.update(clock_offset_env(seconds))
 
     return skew
 

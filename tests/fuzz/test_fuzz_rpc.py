@@ -57,6 +57,10 @@ def check_answer(body: bytes | str) -> None:
     for response in responses:
         if not isinstance(response, dict) or response.get("jsonrpc") != "2.0":
             raise Crash(f"not a JSON-RPC response: {response!r:.300}")
+        if response.get("method") == "eth_subscription":
+            if not {"subscription", "result"} <= set(response.get("params") or {}):
+                raise Crash(f"a malformed subscription notification: {response!r:.300}")
+            continue
         if "error" in response:
             code = response["error"].get("code")
             if code == INTERNAL_ERROR or code not in ALLOWED_CODES:
@@ -192,6 +196,9 @@ def test_garbage_bodies_over_http(
 
 @FUZZ
 @given(request=request_for(METHODS))
+@example(request={"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]})
+@example(request={"jsonrpc": "2.0", "id": 2, "method": "evm_mine", "params": []})
+@example(request={"jsonrpc": "2.0", "id": 3, "method": "evm_mine", "params": []})
 def test_every_method_over_websocket(ws: WsClient, error_log: ErrorLog, request: Any) -> None:
     _send_ws(ws, "json-rpc ws (methods)", json.dumps(request))
     assert not error_log.records, error_log.text()
