@@ -33,6 +33,12 @@ ALLOWED_CODES = {-32700, -32600, -32601, -32602, -32000, -32001, -32002, -32003,
 answer to bad input."""
 REQUEST_TIMEOUT = 15.0
 
+# Inputs that once broke the node (issue 15), kept as explicit cases of the fuzzers.
+DEEP = b"[" * 70_000 + b"]" * 70_000
+"""Nested past the C stack once py_ecc has raised the recursion limit: the process died (SIGSEGV)."""
+INFINITE_ID = b'{"jsonrpc":"2.0","id":1e400,"method":"eth_chainId"}'
+"""Echoed back as `"id": Infinity`, which no JSON parser reads."""
+
 
 class Crash(AssertionError):
     """An answer the JSON-RPC contract forbids."""
@@ -187,6 +193,8 @@ def test_batches_over_http(fuzz_node: ThreadedNode, error_log: ErrorLog, batch: 
 
 @FUZZ
 @given(body=RAW_BODY)
+@example(body=DEEP)
+@example(body=INFINITE_ID)
 def test_garbage_bodies_over_http(
     fuzz_node: ThreadedNode, error_log: ErrorLog, body: bytes
 ) -> None:
@@ -206,6 +214,8 @@ def test_every_method_over_websocket(ws: WsClient, error_log: ErrorLog, request:
 
 @FUZZ
 @given(body=RAW_BODY)
+@example(body=DEEP)
+@example(body=INFINITE_ID)
 def test_garbage_over_websocket(ws: WsClient, error_log: ErrorLog, body: bytes) -> None:
     _send_ws(ws, "json-rpc ws (raw bodies)", body.decode(errors="replace"))
     assert not error_log.records, error_log.text()
