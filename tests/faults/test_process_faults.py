@@ -29,8 +29,10 @@ DEGRADED_BOUND = 30.0
 """Seconds for two blocks while one validator of four is down."""
 WHOLE_RESTART_HALT_WAIT = 90.0
 KNOWN_WHOLE_RESTART_HALT = (
-    "seen in about 1 run of 3: the validators come back locked in the round after the one they "
-    "last signed in, and commit nothing for over a minute; reported with issue 15's fault matrix"
+    "seen in 2 runs of 5: killed between locking a block and committing it, most validators come "
+    "back locked on a block whose body only the killed processes held (ConsensusHost.candidates "
+    "is memory only); no proposer can re-propose it and the locked validators prevote nil for any "
+    "other block, so no block is committed again"
 )
 """An open finding; the test checks every safety invariant and reports the halt as XFAIL."""
 
