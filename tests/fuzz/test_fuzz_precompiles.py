@@ -22,6 +22,7 @@ from eth_hash.auto import keccak
 from helpers import (
     CONTRACTS,
     DEV_ADDRESSES,
+    REPO,
     ThreadedNode,
     compile_solidity,
     result,
@@ -42,7 +43,7 @@ from openledger.genesis.model import (
     STAKING_ADDRESS,
 )
 
-STAKING_SOLIDITY = Path(__file__).resolve().parents[2] / "consensus" / "solidity"
+STAKING_SOLIDITY = REPO / "consensus" / "staking" / "solidity"
 TARGETS = {"IDatanets": DATANETS_ADDRESS, "IModels": MODELS_ADDRESS, "IAgents": AGENTS_ADDRESS,
            "IAttribution": ATTRIBUTION_ADDRESS, "IStaking": STAKING_ADDRESS}  # fmt: skip
 STAKING = "0x" + STAKING_ADDRESS.hex()
