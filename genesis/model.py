@@ -163,6 +163,28 @@ class AttributionParams:
     """Least stake an agent must bond to register."""
     agent_unbonding_blocks: int = 1000
     """Blocks an agent's stake waits between `requestUnstake` and `withdrawStake`."""
+    min_span_bytes: int = 40
+    """Verbatim spans: the shortest output span that counts, in bytes."""
+    max_occurrences: int = 8
+    """Verbatim spans: a span held by more contributions than this is boilerplate (earns nothing)."""
+    omission_bytes: int = 80
+    """Verbatim spans: an uncovered output span at least this long that a cited contribution
+    holds proves a record incomplete (at least `min_span_bytes`)."""
+    scoring_rule: int = 1
+    """Verbatim spans: the rule turning spans into weights (1: new bytes, the only one)."""
+    challenge_window: int = 100
+    """Blocks after a span record during which it may be challenged; its contributor payouts
+    are claimable from block `record + challengeWindow` on."""
+    min_operator_bond: Wei = Wei(10 * ETHER)
+    """Least bond of a verbatim-span model, in wei."""
+    bond_fee_multiple: int = 10
+    """A span record with fee F needs a bond of at least `bondFeeMultiple * F` (and
+    `minOperatorBond`); a proven challenge slashes `min(bond, bondFeeMultiple * F)`."""
+    challenger_share_bps: int = 5000
+    """Share of a slashed bond paid to the challenger, in basis points (the rest to the
+    protocol)."""
+    max_span_entries: int = 1024
+    """Most evidence entries one span record may carry."""
 
 
 @dataclass(frozen=True, slots=True)
