@@ -18,7 +18,7 @@ from pathlib import Path
 from openledger.attribution.agents import make_agents_precompile
 from openledger.attribution.datanets import make_datanets_precompile
 from openledger.attribution.models import make_models_precompile
-from openledger.attribution.rewards import make_rewards_precompile
+from openledger.attribution.rewards_precompile import make_rewards_precompile
 from openledger.attribution.sink import AccountSink, ProtocolSink
 from openledger.attribution.split import FeeSplit, compute_fee_split
 from openledger.genesis.model import AttributionParams

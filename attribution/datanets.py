@@ -242,7 +242,7 @@ class _DatanetMethods(precompile.MethodHandlers[AttributionParams]):
         if records.get(CONTRIBUTION_IS_FLAGGED, contribution):
             call.revert(f"contribution {contribution} is already flagged")
         contributor = records.get_address(CONTRIBUTION_CONTRIBUTOR, contribution)
-        records.set(CONTRIBUTION_IS_FLAGGED, contribution, to=1)
+        records.set(CONTRIBUTION_IS_FLAGGED, contribution, to=call.block_number)
         penalties = records.add(PENALTIES, datanet, contributor, delta=1)
         records.add(FLAGS, contributor, delta=1)
         call.emit(CONTRIBUTION_FLAGGED, contribution, datanet, contributor, call.sender, reason,

@@ -54,7 +54,25 @@ MODEL_UPDATED = Event(
     (("modelId", "uint256", True), ("operator", "address", True), ("uri", "string", False),
      ("feePerInference", "uint256", False)),
 )  # fmt: skip
-MODELS_EVENTS = (MODEL_REGISTERED, MODEL_UPDATED)
+SPAN_MODEL_REGISTERED = Event(
+    "SpanModelRegistered",
+    (("modelId", "uint256", True), ("bond", "uint256", False),
+     *((name, "uint256", False) for name in (
+         "minSpanBytes", "maxOccurrences", "omissionBytes", "scoringRule", "challengeWindow",
+         "minOperatorBond", "bondFeeMultiple", "challengerShareBps", "maxSpanEntries"))),
+)  # fmt: skip
+BOND_DEPOSITED = Event(
+    "BondDeposited",
+    (("modelId", "uint256", True), ("from", "address", True), ("amount", "uint256", False),
+     ("bond", "uint256", False)),
+)  # fmt: skip
+BOND_WITHDRAWN = Event(
+    "BondWithdrawn",
+    (("modelId", "uint256", True), ("to", "address", True), ("amount", "uint256", False),
+     ("bond", "uint256", False)),
+)  # fmt: skip
+MODELS_EVENTS = (MODEL_REGISTERED, MODEL_UPDATED, SPAN_MODEL_REGISTERED, BOND_DEPOSITED,
+                 BOND_WITHDRAWN)  # fmt: skip
 
 # --- IAgents --------------------------------------------------------------------------------------
 AGENT_REGISTERED = Event(
@@ -96,4 +114,17 @@ CONTRIBUTION_REWARDED = Event(
 REWARDS_CLAIMED = Event(
     "RewardsClaimed", (("account", "address", True), ("amount", "uint256", False))
 )
-ATTRIBUTION_EVENTS = (INFERENCE_RECORDED, FEE_SPLIT, CONTRIBUTION_REWARDED, REWARDS_CLAIMED)
+SPAN_INFERENCE_RECORDED = Event(
+    "SpanInferenceRecorded",
+    (("inferenceId", "uint256", True), ("modelId", "uint256", True),
+     ("outputRoot", "bytes32", False), ("outputLength", "uint256", False),
+     ("maturesAtBlock", "uint256", False), ("evidence", "bytes", False)),
+)  # fmt: skip
+INFERENCE_VOIDED = Event(
+    "InferenceVoided",
+    (("inferenceId", "uint256", True), ("modelId", "uint256", True),
+     ("challenger", "address", True), ("kind", "uint8", False), ("forfeited", "uint256", False),
+     ("slashed", "uint256", False), ("challengerReward", "uint256", False)),
+)  # fmt: skip
+ATTRIBUTION_EVENTS = (INFERENCE_RECORDED, FEE_SPLIT, CONTRIBUTION_REWARDED, REWARDS_CLAIMED,
+                      SPAN_INFERENCE_RECORDED, INFERENCE_VOIDED)  # fmt: skip

@@ -54,6 +54,25 @@ class Modality(IntEnum):
     AUDIO = 2
 
 
+class AttributionMethod(IntEnum):
+    """How a model's inferences are attributed (`getAttributionMethod`)."""
+
+    DECLARED = 1
+    """The operator names contributions and weights; nothing checks them (unverified)."""
+    SPANS = 2
+    """Verbatim spans: the chain computes weights from the evidence, and records can be
+    challenged."""
+
+
+METHOD_SHIFT = 160
+"""Where `model.owner` keeps the attribution method (0 stands for `DECLARED`)."""
+
+
+def read_model_method(owner_word: int) -> AttributionMethod:
+    """The attribution method kept in a `model.owner` word."""
+    return AttributionMethod((owner_word >> METHOD_SHIFT) or AttributionMethod.DECLARED)
+
+
 class AgentStatus(IntEnum):
     """An agent's stake state (0: no such agent)."""
 
@@ -117,7 +136,8 @@ CONTRIBUTION_STATUS = Field("contribution.status")
 CONTRIBUTION_QUALITY = Field("contribution.quality")
 """(contribution) -> quality score given at review, 0 to 100."""
 CONTRIBUTION_IS_FLAGGED = Field("contribution.flagged")
-"""(contribution) -> 1 once flagged: it earns nothing from then on."""
+"""(contribution) -> the block that flagged it (0: not flagged); it earns nothing from then on,
+and a span record made before that block is judged as if it were unflagged."""
 CONTRIBUTION_LEAF = Field("contribution.leaf")
 """(contribution) -> its 0-based leaf index in the Datanet's tree (set when accepted)."""
 
@@ -125,7 +145,9 @@ CONTRIBUTION_LEAF = Field("contribution.leaf")
 MODEL_COUNT = Field("models.count")
 """The last model id given."""
 MODEL_OWNER = Field("model.owner")
-"""(model) -> owner address; zero means no such model."""
+"""(model) -> owner address in the low 20 bytes; zero means no such model. Bits 160..167 hold the
+attribution method (`METHOD_SHIFT`): 0 declared weights, `AttributionMethod.SPANS`, so that
+`recordInference` tells the methods apart with the read it already makes."""
 MODEL_NAME = Field("model.name")
 """(model) -> name (string)."""
 MODEL_URI = Field("model.uri")
@@ -144,6 +166,13 @@ MODEL_VERSION_AT = Field("model.versions.at")
 """(model, index) -> the cited version of that Datanet."""
 MODEL_CITES = Field("model.cites")
 """(model, datanet) -> the cited version of the Datanet (0: not cited)."""
+MODEL_SPAN_PARAMS = Field("model.span.params")
+"""(model) -> the span parameters pinned at registration, packed (`span_models.PinnedSpanParams`)."""
+MODEL_MIN_BOND = Field("model.span.minBond")
+"""(model) -> the pinned `minOperatorBond`, in wei."""
+MODEL_BOND = Field("model.span.bond")
+"""(model) -> the span model's bond, in wei, held in the models precompile's balance. The one field
+another precompile writes: a proven challenge (`attribution.challenges`) slashes it."""
 
 # --- Agents (0x...0a03) ---------------------------------------------------------------------------
 AGENT_COUNT = Field("agents.count")
@@ -183,7 +212,26 @@ INFERENCE_ATTRIBUTION = Field("inference.attribution")
 INFERENCE_BY_HASH = Field("inference.byHash")
 """(inferenceHash) -> inference id."""
 PENDING = Field("rewards.pending")
-"""(account) -> wei accrued and not yet claimed."""
+"""(account) -> wei accrued, claimable and not yet claimed (span payouts join it when `claim`
+sweeps them after their window)."""
+SPAN_OUTPUT_ROOT = Field("inference.span.outputRoot")
+"""(inference) -> the content root of a span record's output."""
+SPAN_OUTPUT_LENGTH = Field("inference.span.outputLength")
+"""(inference) -> the output's length in bytes."""
+SPAN_MATURES = Field("inference.span.matures")
+"""(inference) -> the first block after a span record's challenge window (0: declared weights)."""
+SPAN_VOIDED = Field("inference.span.voided")
+"""(inference) -> the block a challenge voided the record in (0: not voided)."""
+SPAN_LOCKED = Field("inference.span.locked")
+"""(inference) -> the contributors' share of the fee, locked in the window."""
+MODEL_SPAN_MATURES = Field("model.span.matures")
+"""(model) -> the latest `SPAN_MATURES` of the model's records: the bond is locked until then."""
+LOCK_BOUNDS = Field("rewards.locks")
+"""(account) -> `head | tail << 128`: the account's span payouts `head .. tail-1` are unswept."""
+LOCK_ENTRY = Field("rewards.lock.entry")
+"""(account, index) -> `inference | contribution << 128` of one locked span payout."""
+LOCK_AMOUNT = Field("rewards.lock.amount")
+"""(account, index) -> its wei."""
 CONTRIBUTION_EARNINGS = Field("rewards.contribution")
 """(contribution) -> tally: inferences that credited it, wei it earned."""
 CONTRIBUTOR_STATS = Field("rewards.contributor")

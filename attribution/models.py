@@ -11,28 +11,41 @@ account that may record its inferences) and its price per inference. Rules:
   operator and the fee (`updateModel`).
 - Any account may cite any Datanet, public or private: a private Datanet restricts who
   contributes, not who trains on it.
+- `registerModel` gives a declared-weights model (unverified); `registerSpanModel` a
+  verbatim-span model with pinned parameters and a bond (`span_models`).
 """
 
 from typing import Any
 
-from openledger.attribution.events import MODEL_REGISTERED, MODEL_UPDATED, MODELS_EVENTS
+from openledger.attribution.events import (
+    MODEL_REGISTERED,
+    MODEL_UPDATED,
+    MODELS_EVENTS,
+    SPAN_MODEL_REGISTERED,
+)
 from openledger.attribution.gas import MODELS_GAS
 from openledger.attribution.layout import (
     DATANET_VERSION,
+    MODEL_BOND,
     MODEL_CITES,
     MODEL_COUNT,
     MODEL_DATANET_AT,
     MODEL_DATANET_COUNT,
     MODEL_FEE,
+    MODEL_MIN_BOND,
     MODEL_NAME,
     MODEL_OPERATOR,
     MODEL_OWNER,
     MODEL_PARENT,
+    MODEL_SPAN_PARAMS,
     MODEL_URI,
     MODEL_VERSION_AT,
+    AttributionMethod,
     Records,
     datanets_of,
 )
+from openledger.attribution.span_gas import SPAN_MODELS_GAS
+from openledger.attribution.span_models import PinnedSpanParams, SpanModelMethods, owner_word
 from openledger.genesis.model import MODELS_ADDRESS, AttributionParams
 from openledger.genesis.types import Address
 from openledger.state import precompile
@@ -51,6 +64,15 @@ SIGNATURES: tuple[precompile.Signature, ...] = (
      ("address", "string", "string", "address", "uint256", "uint256"), "view"),
     ("getModelDatanets", (("modelId", "uint256"),), ("uint256[]", "uint256[]"), "view"),
     ("citedVersion", (("modelId", "uint256"), ("datanetId", "uint256")), ("uint256",), "view"),
+    ("registerSpanModel", (("name", "string"), ("uri", "string"), ("datanetIds", "uint256[]"),
+                           ("datanetVersions", "uint256[]"), ("operator", "address"),
+                           ("feePerInference", "uint256"), ("parentModelId", "uint256")),
+     ("uint256",), "payable"),
+    ("addBond", (("modelId", "uint256"),), (), "payable"),
+    ("withdrawBond", (("modelId", "uint256"), ("amount", "uint256")), (), "nonpayable"),
+    ("getAttributionMethod", (("modelId", "uint256"),),
+     ("uint8", "uint256", "uint256", "uint256"), "view"),
+    ("getSpanParams", (("modelId", "uint256"),), ("uint256",) * 9, "view"),
 )  # fmt: skip
 """The ABI of `IModels.sol`, in its order."""
 
@@ -58,11 +80,12 @@ SIGNATURES: tuple[precompile.Signature, ...] = (
 def make_models_precompile(params: AttributionParams) -> precompile.StatefulPrecompile:
     """The models precompile of a chain with these parameters."""
     return precompile.declare_precompile(
-        "models", MODELS_ADDRESS, SIGNATURES, _ModelMethods(params), MODELS_GAS, MODELS_EVENTS
-    )
+        "models", MODELS_ADDRESS, SIGNATURES, _ModelMethods(params),
+        {**MODELS_GAS, **SPAN_MODELS_GAS}, MODELS_EVENTS,
+    )  # fmt: skip
 
 
-class _ModelMethods(precompile.MethodHandlers[AttributionParams]):
+class _ModelMethods(SpanModelMethods, precompile.MethodHandlers[AttributionParams]):
     """The handlers; each is called with the `Call` and the decoded arguments."""
 
     def registerModel(  # noqa: N802
@@ -76,6 +99,49 @@ class _ModelMethods(precompile.MethodHandlers[AttributionParams]):
         fee: int,
         parent: int,
     ) -> int:
+        return self._register(
+            call, name, uri, datanets, versions, operator, fee, parent, AttributionMethod.DECLARED
+        )
+
+    def registerSpanModel(  # noqa: N802
+        self,
+        call: Call,
+        name: str,
+        uri: str,
+        datanets: tuple[int, ...],
+        versions: tuple[int, ...],
+        operator: Address,
+        fee: int,
+        parent: int,
+    ) -> int:
+        pinned = PinnedSpanParams.from_genesis(self.params)
+        required = pinned.required_bond(fee)
+        if call.value < required:
+            call.revert(f"bond of {call.value} wei is below the required {required} wei "
+                        "(max of minOperatorBond and bondFeeMultiple * feePerInference)")  # fmt: skip
+        model = self._register(
+            call, name, uri, datanets, versions, operator, fee, parent, AttributionMethod.SPANS
+        )
+        records = Records(call.storage)
+        records.set(MODEL_SPAN_PARAMS, model, to=pinned.pack())
+        records.set(MODEL_MIN_BOND, model, to=pinned.min_operator_bond)
+        records.set(MODEL_BOND, model, to=call.value)
+        call.emit(SPAN_MODEL_REGISTERED, model, call.value, *pinned.as_tuple())
+        return model
+
+    def _register(
+        self,
+        call: Call,
+        name: str,
+        uri: str,
+        datanets: tuple[int, ...],
+        versions: tuple[int, ...],
+        operator: Address,
+        fee: int,
+        parent: int,
+        method: AttributionMethod,
+    ) -> int:
+        """Check and store a model (the rules of the module docstring); returns its id."""
         records = Records(call.storage)
         if not name:
             call.revert("name is empty")
@@ -99,7 +165,7 @@ class _ModelMethods(precompile.MethodHandlers[AttributionParams]):
                             f"{latest})")  # fmt: skip
         model = count + 1
         records.set(MODEL_COUNT, to=model)
-        records.set_address(MODEL_OWNER, model, to=call.sender)
+        records.set(MODEL_OWNER, model, to=owner_word(call.sender, method))
         records.set_string(MODEL_NAME, model, to=name)
         records.set_string(MODEL_URI, model, to=uri)
         records.set_address(MODEL_OPERATOR, model, to=operator)

@@ -5,7 +5,8 @@
 that influenced the output with their weights, and a commitment to the attribution evidence. It
 checks, in order:
 
-- the model exists and the caller is its operator; `msg.value` is at least the model's fee (the
+- the model exists, uses declared weights (a span model records with `recordSpanInference`,
+  `span_records`) and the caller is its operator; `msg.value` is at least the model's fee (the
   whole `msg.value` is the fee that is split);
 - `inferenceHash` is non-zero and not recorded before (it identifies the inference: an operator
   cannot be paid twice for one);
@@ -16,8 +17,9 @@ checks, in order:
 
 It then splits the fee (`attribution.split`): the protocol share goes to the `ProtocolSink`
 (`attribution.sink`), the others accrue as pending rewards in this precompile's balance, and
-`claim()` pays the caller's pending rewards. Nothing is paid out during `recordInference`, so the
-fee is in this precompile's balance until claimed (or until the sink moves the protocol share).
+`claim()` pays the caller's pending rewards, with the span payouts whose window has ended
+(`locks`). Nothing is paid out during `recordInference`, so the fee is in this precompile's
+balance until claimed (or until the sink moves the protocol share).
 """
 
 from typing import Any
@@ -26,23 +28,16 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
 from openledger.attribution.events import (
-    ATTRIBUTION_EVENTS,
     CONTRIBUTION_REWARDED,
     FEE_SPLIT,
     INFERENCE_RECORDED,
     REWARDS_CLAIMED,
 )
-from openledger.attribution.gas import compute_attribution_gas
 from openledger.attribution.layout import (
     AGENT_MODEL,
     AGENT_OWNER,
     AGENT_STATUS,
-    CONTRIBUTION_CONTRIBUTOR,
-    CONTRIBUTION_DATANET,
     CONTRIBUTION_EARNINGS,
-    CONTRIBUTION_IS_FLAGGED,
-    CONTRIBUTION_LEAF,
-    CONTRIBUTION_STATUS,
     CONTRIBUTOR_STATS,
     FLAGS,
     INFERENCE_AGENT,
@@ -55,22 +50,23 @@ from openledger.attribution.layout import (
     INFERENCE_HASH,
     INFERENCE_MODEL,
     INFERENCE_OPERATOR,
-    MODEL_CITES,
     MODEL_FEE,
     MODEL_OPERATOR,
     MODEL_OWNER,
     PENDING,
-    VERSION_SIZE,
     AgentStatus,
-    ContributionStatus,
+    AttributionMethod,
     Records,
     agents_of,
     datanets_of,
     models_of,
+    read_model_method,
 )
+from openledger.attribution.locks import count_unswept, sweep, total_unswept
+from openledger.attribution.membership import require_member
 from openledger.attribution.sink import ProtocolSink
 from openledger.attribution.split import FeeSplit, compute_fee_split
-from openledger.genesis.model import ATTRIBUTION_ADDRESS, AttributionParams
+from openledger.genesis.model import AttributionParams
 from openledger.genesis.types import Address
 from openledger.state import precompile
 from openledger.state.precompile import Call, hex_address
@@ -91,21 +87,8 @@ SIGNATURES: tuple[precompile.Signature, ...] = (
     ("contributionEarnings", (("contributionId", "uint256"),), ("uint256", "uint256"), "view"),
     ("contributorStats", (("account", "address"),), ("uint256", "uint256", "uint256"), "view"),
 )  # fmt: skip
-"""The ABI of `IAttribution.sol`, in its order."""
-
-
-def make_rewards_precompile(
-    params: AttributionParams, sink: ProtocolSink
-) -> precompile.StatefulPrecompile:
-    """The attribution and rewards precompile; `sink` receives the protocol share of fees."""
-    return precompile.declare_precompile(
-        "attribution",
-        ATTRIBUTION_ADDRESS,
-        SIGNATURES,
-        _RewardMethods(params, sink),
-        compute_attribution_gas(sink.gas),
-        ATTRIBUTION_EVENTS,
-    )
+"""The declared-weights part of the ABI of `IAttribution.sol` (`rewards_precompile` adds the
+span methods)."""
 
 
 def compute_attribution_hash(contributions: tuple[int, ...], weights: tuple[int, ...]) -> bytes:
@@ -114,8 +97,9 @@ def compute_attribution_hash(contributions: tuple[int, ...], weights: tuple[int,
     return keccak(abi_encode(["uint256[]", "uint256[]"], [contributions, weights]))
 
 
-class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
-    """The handlers; each is called with the `Call` and the decoded arguments."""
+class RewardMethods(precompile.MethodHandlers[AttributionParams]):
+    """The declared-weights handlers and the steps span records share; each handler is called
+    with the `Call` and the decoded arguments."""
 
     def __init__(self, params: AttributionParams, sink: ProtocolSink) -> None:
         super().__init__(params)
@@ -132,16 +116,36 @@ class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
         evidence_root: bytes,
     ) -> int:
         records = Records(call.storage)
-        model_owner = self._check_model(call, model)
-        if inference_hash == bytes(32):
-            call.revert("inference hash is zero")
-        recorded = records.get(INFERENCE_BY_HASH, inference_hash)
-        if recorded:
-            call.revert(f"inference 0x{inference_hash.hex()} is already recorded as {recorded}")
+        model_owner = self._check_model(call, model, AttributionMethod.DECLARED)
+        self._check_hash(call, records, inference_hash)
         agent_owner = self._check_agent(call, model, agent)
         contributors = self._check_contributions(call, model, contributions, weights)
 
         split = compute_fee_split(self.params, call.value, weights, has_agent=agent != 0)
+        inference = self._store_record(call, records, model, agent, inference_hash,
+                                       evidence_root, contributions, weights)  # fmt: skip
+        self._accrue_shares(call, records, inference, split, model_owner, agent_owner)
+        for contribution, contributor, amount in zip(
+            contributions, contributors, split.contributions, strict=True
+        ):
+            records.add(PENDING, contributor, delta=amount)
+            records.add_tally(CONTRIBUTION_EARNINGS, contribution, amount=amount)
+            records.add_tally(CONTRIBUTOR_STATS, contributor, amount=amount)
+            call.emit(CONTRIBUTION_REWARDED, inference, contribution, contributor, amount)
+        return inference
+
+    def _store_record(
+        self,
+        call: Call,
+        records: Records,
+        model: int,
+        agent: int,
+        inference_hash: bytes,
+        evidence_root: bytes,
+        contributions: tuple[int, ...],
+        weights: tuple[int, ...],
+    ) -> int:
+        """Store an inference record and emit `InferenceRecorded`; returns its id."""
         inference = records.add(INFERENCE_COUNT, delta=1)
         records.set(INFERENCE_MODEL, inference, to=model)
         records.set(INFERENCE_AGENT, inference, to=agent)
@@ -155,15 +159,14 @@ class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
         records.set(INFERENCE_BY_HASH, inference_hash, to=inference)
         call.emit(INFERENCE_RECORDED, inference, model, agent, call.sender, inference_hash,
                   evidence_root, call.value, list(contributions), list(weights))  # fmt: skip
-        self._accrue(call, records, inference, split, model_owner, agent_owner,
-                     contributions, contributors)  # fmt: skip
         return inference
 
     def claim(self, call: Call) -> int:
         records, account = Records(call.storage), call.sender
-        amount = records.get(PENDING, account)
+        amount = records.get(PENDING, account) + sweep(records, account, call.block_number)
         if amount == 0:
-            call.revert(f"{hex_address(account)} has no pending rewards")
+            waiting = " past their challenge window" if count_unswept(records, account) else ""
+            call.revert(f"{hex_address(account)} has no pending rewards{waiting}")
         records.set(PENDING, account, to=0)
         call.pay(account, amount)
         call.emit(REWARDS_CLAIMED, account, amount)
@@ -172,7 +175,9 @@ class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
     # --- views ----------------------------------------------------------------------------------
 
     def pendingRewards(self, call: Call, account: Address) -> int:  # noqa: N802
-        return Records(call.storage).get(PENDING, account)
+        records = Records(call.storage)
+        unswept, _ = total_unswept(records, account, call.block_number)
+        return records.get(PENDING, account) + unswept
 
     def getInference(self, call: Call, inference: int) -> tuple[Any, ...]:  # noqa: N802
         records = Records(call.storage)
@@ -203,12 +208,20 @@ class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
 
     # --- steps of recordInference ---------------------------------------------------------------
 
-    def _check_model(self, call: Call, model: int) -> Address:
-        """The model's owner, after checking the caller operates it and pays its fee."""
+    def _check_model(self, call: Call, model: int, method: AttributionMethod) -> Address:
+        """The model's owner, after checking it uses `method`, the caller operates it and pays
+        its fee."""
         models = models_of(call.state)
-        owner = models.get_address(MODEL_OWNER, model)
-        if owner == ZERO_ADDRESS:
+        word = models.get(MODEL_OWNER, model)
+        if word == 0:
             call.revert(f"no model {model}")
+        if read_model_method(word) != method:
+            call.revert(
+                f"model {model} uses verbatim spans: record with recordSpanInference"
+                if method == AttributionMethod.DECLARED
+                else f"model {model} uses declared weights: record with recordInference"
+            )
+        owner = Address(word.to_bytes(32, "big")[12:])
         operator = models.get_address(MODEL_OPERATOR, model)
         if call.sender != operator:
             call.revert(f"only the operator of model {model} ({hex_address(operator)}) may "
@@ -217,6 +230,14 @@ class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
         if call.value < fee:
             call.revert(f"fee of {call.value} wei is below the model's price of {fee} wei")
         return owner
+
+    def _check_hash(self, call: Call, records: Records, inference_hash: bytes) -> None:
+        """Refuse a zero or already recorded inference hash."""
+        if inference_hash == bytes(32):
+            call.revert("inference hash is zero")
+        recorded = records.get(INFERENCE_BY_HASH, inference_hash)
+        if recorded:
+            call.revert(f"inference 0x{inference_hash.hex()} is already recorded as {recorded}")
 
     def _check_agent(self, call: Call, model: int, agent: int) -> Address:
         """The agent's owner (zero when no agent is named), after checking it may be named."""
@@ -245,31 +266,14 @@ class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
                         f"{len(contributions)}")  # fmt: skip
         if len(set(contributions)) != len(contributions):
             call.revert("a contribution is listed twice")
-        datanets, models = datanets_of(call.state), models_of(call.state)
         contributors = []
         for contribution, weight in zip(contributions, weights, strict=True):
             if weight == 0:
                 call.revert(f"contribution {contribution} has weight zero")
-            status = datanets.get(CONTRIBUTION_STATUS, contribution)
-            if status != ContributionStatus.ACCEPTED:
-                call.revert(f"contribution {contribution} is "
-                            + ("unknown" if status == 0 else "not accepted"))  # fmt: skip
-            if datanets.get(CONTRIBUTION_IS_FLAGGED, contribution):
-                call.revert(f"contribution {contribution} is flagged")
-            datanet = datanets.get(CONTRIBUTION_DATANET, contribution)
-            version = models.get(MODEL_CITES, model, datanet)
-            if version == 0:
-                call.revert(f"model {model} does not cite Datanet {datanet} of contribution "
-                            f"{contribution}")  # fmt: skip
-            if datanets.get(CONTRIBUTION_LEAF, contribution) >= datanets.get(
-                VERSION_SIZE, datanet, version
-            ):
-                call.revert(f"contribution {contribution} is not in version {version} of Datanet "
-                            f"{datanet}, which model {model} cites")  # fmt: skip
-            contributors.append(datanets.get_address(CONTRIBUTION_CONTRIBUTOR, contribution))
+            contributors.append(require_member(call, model, contribution))
         return contributors
 
-    def _accrue(
+    def _accrue_shares(
         self,
         call: Call,
         records: Records,
@@ -277,20 +281,13 @@ class _RewardMethods(precompile.MethodHandlers[AttributionParams]):
         split: FeeSplit,
         model_owner: Address,
         agent_owner: Address,
-        contributions: tuple[int, ...],
-        contributors: list[Address],
+        sink_extra: int = 0,
     ) -> None:
-        """Hand the protocol share to the sink and accrue the others, with their events."""
-        self.sink(call.state, split.protocol)
+        """Hand the protocol share (and `sink_extra`) to the sink, accrue the owners' shares and
+        emit `FeeSplit`."""
+        self.sink(call.state, split.protocol + sink_extra)
         records.add(PENDING, model_owner, delta=split.model_owner)
         if agent_owner != ZERO_ADDRESS:
             records.add(PENDING, agent_owner, delta=split.agent_owner)
         call.emit(FEE_SPLIT, inference, split.protocol, model_owner, split.model_owner,
                   agent_owner, split.agent_owner, split.contributors)  # fmt: skip
-        for contribution, contributor, amount in zip(
-            contributions, contributors, split.contributions, strict=True
-        ):
-            records.add(PENDING, contributor, delta=amount)
-            records.add_tally(CONTRIBUTION_EARNINGS, contribution, amount=amount)
-            records.add_tally(CONTRIBUTOR_STATS, contributor, amount=amount)
-            call.emit(CONTRIBUTION_REWARDED, inference, contribution, contributor, amount)

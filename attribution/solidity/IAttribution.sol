@@ -41,9 +41,11 @@ uint8 constant PROOF_OMISSION = 4; // an uncovered output span is held by a cite
 /// challengerShareBps of the slash (the rest goes to the protocol). Protocol, model-owner and
 /// agent-owner shares are paid at record time, as for declared weights.
 ///
-/// A range proof (`bytes`) is: uint256 first chunk index, uint256 sibling count, the 32-byte
-/// siblings, then the carried chunks' bytes back to back (256-byte chunks; the content's last
-/// chunk may be shorter).
+/// A range proof (`bytes`) is: uint256 content length, uint256 first chunk index, uint256
+/// sibling count, the 32-byte siblings, then the carried chunks' bytes back to back (256-byte
+/// chunks; the content's last chunk may be shorter). The content root binds the length, so a
+/// proof that verifies proves it; an output proof that verifies with another length than the
+/// record's proves the record wrong by itself.
 interface IAttribution {
     event InferenceRecorded(uint256 indexed inferenceId, uint256 indexed modelId, uint256 indexed agentId, address operator, bytes32 inferenceHash, bytes32 evidenceRoot, uint256 fee, uint256[] contributionIds, uint256[] weights);
     /// How the fee of an inference was split (`agentOwner` is zero when no agent was named).

@@ -36,7 +36,7 @@ from openledger.state.precompile.abi import (
     describe_abi,
 )
 from openledger.state.precompile.errors import PrecompileRevert
-from openledger.state.precompile.gas import CALL_BASE_GAS, GasRule
+from openledger.state.precompile.gas import CALL_BASE_GAS, SENDER_ARGUMENT, GasRule
 from openledger.state.precompile.storage import Storage
 
 log = logging.getLogger("openledger.precompile")
@@ -167,8 +167,9 @@ class StatefulPrecompile:
             )
         arguments = {name: value for (name, _), value in zip(method.inputs, values, strict=True)}
         call = Call(computation, self.address)
+        metered = {**arguments, SENDER_ARGUMENT: call.sender}
         computation.consume_gas(
-            CALL_BASE_GAS + method.gas.compute(arguments, call.storage), reason=method.signature
+            CALL_BASE_GAS + method.gas.compute(metered, call.storage), reason=method.signature
         )
         result = method.handler(call, *values)
         if not method.outputs:

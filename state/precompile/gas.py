@@ -41,10 +41,14 @@ def compute_chunk_count(data: bytes | str) -> int:
     return (len(_as_bytes(data)) + WORD_BYTES - 1) // WORD_BYTES
 
 
+SENDER_ARGUMENT = "msg.sender"
+"""The key under which the arguments a `StoredCount` sees also hold the caller (no ABI name has a
+dot, so it cannot clash), for work that depends on the caller's own records."""
+
 StoredCount = Callable[["Storage", Mapping[str, Any]], int]
 """Counts items a method will work through that stored data decides (a list's length, the words
-of a string it overwrites), from the precompile's storage and the decoded arguments. It only
-reads: it runs before gas is charged."""
+of a string it overwrites), from the precompile's storage and the decoded arguments (with the
+caller at `SENDER_ARGUMENT`). It only reads: it runs before gas is charged."""
 
 
 @dataclass(frozen=True, slots=True)
