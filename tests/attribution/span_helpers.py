@@ -36,7 +36,7 @@ from openledger.attribution.split import BPS
 from openledger.genesis.model import ETHER, AttributionParams, Genesis
 
 SPAN_PARAMS: AttributionParams = replace(
-    PARAMS, min_span_bytes=40, max_occurrences=3, omission_bytes=80, challenge_window=6,
+    PARAMS, min_span_bytes=40, max_occurrences=3, omission_bytes=80, challenge_window=24,
     min_operator_bond=ETHER, bond_fee_multiple=10, challenger_share_bps=4000, max_span_entries=64,
 )  # fmt: skip
 """Short window, small bond: the tests reach both in a few blocks."""

@@ -1,21 +1,16 @@
 """Span records through the shipped interfaces: the chain computes the weights from the evidence,
 locks the contributors' payouts for the challenge window and pays them, to the wei, only after."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from attribution_helpers import (
     ALICE,
     BOB,
     CAROL,
     MODEL_OWNER,
     OPERATOR,
-    Abi,
-    AttributionChain,
 )
 from span_helpers import (
     BOND,
+    CONTENTS,
     COPY_A,
     COPY_B,
     FEE,
@@ -26,34 +21,17 @@ from span_helpers import (
     contributor_shares,
     events,
     find,
-    span_genesis,
-    tell_span_story,
 )
 
 from openledger.attribution.engine.evidence import Entry, compute_evidence_root
 
 
-@pytest.fixture
-def story(tmp_path: Path, abi: Abi) -> Iterator[SpanStory]:
-    chain = AttributionChain.open(tmp_path / "chain", abi, span_genesis())
-    try:
-        yield tell_span_story(chain, tmp_path)
-    finally:
-        chain.close()
-
-
 def test_the_engine_credits_exactly_the_two_copied_contributions(story: SpanStory) -> None:
     assert story.honest.entries == (
-        Entry(find(OUTPUT, COPY_A), len(COPY_A), 1, find(story_content(1), COPY_A)),
-        Entry(find(OUTPUT, COPY_B), len(COPY_B), 2, find(story_content(2), COPY_B)),
+        Entry(find(OUTPUT, COPY_A), len(COPY_A), 1, find(CONTENTS[1], COPY_A)),
+        Entry(find(OUTPUT, COPY_B), len(COPY_B), 2, find(CONTENTS[2], COPY_B)),
     )
     assert story.honest.weights == {1: len(COPY_A), 2: len(COPY_B)}
-
-
-def story_content(cid: int) -> bytes:
-    from span_helpers import CONTENTS
-
-    return CONTENTS[cid]
 
 
 def test_a_span_model_pins_the_genesis_parameters_and_holds_its_bond(story: SpanStory) -> None:
@@ -63,7 +41,7 @@ def test_a_span_model_pins_the_genesis_parameters_and_holds_its_bond(story: Span
 
     assert (method, bond, required, locked_until) == (2, BOND, max(SPAN_PARAMS.min_operator_bond,
                                                                      10 * FEE), 0)  # fmt: skip
-    assert pinned == (40, 3, 80, 1, 6, SPAN_PARAMS.min_operator_bond, 10, 4000, 64)
+    assert pinned == (40, 3, 80, 1, 24, SPAN_PARAMS.min_operator_bond, 10, 4000, 64)
     assert chain.balance(chain.targets["models"]) == BOND
 
 
