@@ -8,7 +8,12 @@
 One idea per module: `layout` (storage fields), `merkle` (the versions' tree), `split` (fee
 split), `sink` (the protocol share), `events`, `gas` (the schedule), and one module per
 precompile: `datanets` (0x...0a01), `models` (0x...0a02), `agents` (0x...0a03), `rewards`
-(0x...0a04). The Solidity interfaces whose ABI the precompiles answer are in `solidity/`.
+(0x...0a04, put together in `rewards_precompile`). Verbatim-span attribution adds `span_models`
+(pinned parameters, bonds), `span_records` (recording), `locks` (payouts locked in the challenge
+window), `challenges` (the four proofs), `span_proofs` (proof bytes), `membership` (a
+contribution in a model's index) and `span_gas`; `content` and `engine/` are the pure content
+roots and span engine they run. The Solidity interfaces whose ABI the precompiles answer are in
+`solidity/`.
 
 This folder may import `state/` and `genesis/` only.
 """

@@ -131,7 +131,7 @@ class _Record:
     def output_proof(self, call: Call, name: str, data: bytes) -> RangeProof:
         """The proof, after checking its length; raises `_Proven` when it verifies for another
         length than the record's."""
-        length, proof = _decode(call, name, data)
+        length, proof = _decode(name, data)
         if length != self.output_length:
             try:
                 verify_range_proof(self.output_root, length, proof)
@@ -156,7 +156,7 @@ class ChallengeMethods(SpanRecordMethods):
             if root == EMPTY_CONTENT_ROOT:
                 raise _Proven
             out = record.output_proof(call, "outputProof", output_proof)
-            length, held = _decode(call, "contributionProof", contribution_proof)
+            length, held = _decode("contributionProof", contribution_proof)
             if entry.contribution_start + entry.length > length:
                 _verify(call, "contributionProof", root, length, held)  # it proves the length
                 raise _Proven
@@ -190,7 +190,7 @@ class ChallengeMethods(SpanRecordMethods):
             require_member(call, record.model, earlier, as_of=record.block)
             root = datanets_of(call.state).get_hash(CONTRIBUTION_HASH, earlier)
             out = record.output_proof(call, "outputProof", output_proof)
-            length, held = _decode(call, "earlierProof", earlier_proof)
+            length, held = _decode("earlierProof", earlier_proof)
             verify_earlier(record.output_root, record.output_length, record.entries, index,
                            earlier, root, length, earlier_start, out, held)  # fmt: skip
 
@@ -206,7 +206,7 @@ class ChallengeMethods(SpanRecordMethods):
             require_member(call, record.model, holder, as_of=record.block)
             root = datanets_of(call.state).get_hash(CONTRIBUTION_HASH, holder)
             out = record.output_proof(call, "outputProof", output_proof)
-            size, held = _decode(call, "holderProof", holder_proof)
+            size, held = _decode("holderProof", holder_proof)
             verify_omission(record.output_root, record.output_length, record.entries,
                             span_params(record.pinned), start, length, root, size, holder_start,
                             out, held)  # fmt: skip
@@ -243,7 +243,7 @@ class ChallengeMethods(SpanRecordMethods):
         return reward
 
 
-def _decode(call: Call, name: str, data: bytes) -> tuple[int, RangeProof]:
+def _decode(name: str, data: bytes) -> tuple[int, RangeProof]:
     try:
         return decode_range_proof(data)
     except ProofFormatError as error:

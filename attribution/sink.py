@@ -21,8 +21,10 @@ class ProtocolSink(Protocol):
 
     Contract, which every sink must keep:
 
-    - It is called as `sink(state, amount)` inside `recordInference`, after the checks and before
-      the other shares accrue, once per inference, also with `amount == 0`.
+    - It is called as `sink(state, amount)` inside `recordInference` and `recordSpanInference`,
+      after the checks and before the other shares accrue, once per inference, also with
+      `amount == 0`; and once inside each proven challenge (`challenges`), with what the voided
+      record forfeits and the slash beyond the challenger's reward.
     - The `amount` wei are in the attribution precompile's balance (`0x...0a04`) when it is
       called. The sink either leaves them there and records them as owed through the attribution
       precompile's `rewards.pending` field, or moves exactly `amount` out of that balance to where
@@ -30,8 +32,8 @@ class ProtocolSink(Protocol):
     - It must be a deterministic function of the state and `amount` (every node runs it), must not
       call out to contracts, and must raise `state.precompile.PrecompileRevert` with a reason to
       refuse, which reverts the whole inference.
-    - Its `gas` is what one call costs at most; `recordInference`'s schedule charges it before any
-      write (`attribution.gas.compute_attribution_gas`).
+    - Its `gas` is what one call costs at most; the callers' schedules charge it before any write
+      (`attribution.gas.compute_attribution_gas`, `attribution.span_gas.compute_span_gas`).
     """
 
     gas: int

@@ -16,7 +16,7 @@ should credit its earliest holder when it is at least `min_span_bytes` long and 
 
 Prints precision and recall over (output, credited contribution) pairs, false credit (outputs
 copying nothing that credit anyone), trace time per output (wall and CPU, p50/p99), the index build
-rate and its bytes per byte of text, and proof sizes per challenge kind. Exit status 1 when an
+rate and its bytes per byte of text, and proof sizes and gas per challenge kind. Exit status 1 when an
 output's trace does not verify against its own record (weights from the evidence, evidence root).
 """
 
@@ -42,6 +42,10 @@ from openledger.attribution.engine.evidence import (
 )
 from openledger.attribution.engine.index import Content, SpanIndex
 from openledger.attribution.engine.trace import trace
+from openledger.attribution.span_gas import compute_span_gas
+from openledger.attribution.span_proofs import count_proof_units, encode_range_proof
+from openledger.consensus.staking.hooks import SINK_GAS
+from openledger.state.precompile import CALL_BASE_GAS
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -233,25 +237,36 @@ def main() -> int:
 
 def proof_sizes(corpus: Corpus, span_sizes: list[int]) -> dict[str, int]:
     """Bytes of each challenge's proofs for the median and largest span of the run, in a 1 MiB
-    contribution and a 1 MiB output, placed where they touch the most chunks."""
+    contribution and a 1 MiB output, placed where they touch the most chunks, and the execution gas
+    the challenge method charges for them (`*_gas`: the README table's fixed amount with the
+    staking sink and 6 per Keccak unit; an evidence of E entries adds 24·E, calldata 16 a byte)."""
     joined = b" ".join(corpus.texts[cid] for cid in sorted(corpus.texts))
     big = (joined * (1 + (1 << 20) // len(joined)))[: 1 << 20]
     median = int(statistics.median(span_sizes)) if span_sizes else 40
     largest = max(span_sizes, default=40)
+    rules = compute_span_gas(SINK_GAS)
 
-    def size(length: int) -> int:  # the most chunks a range of this length can touch
+    def proof(length: int) -> bytes:  # the most chunks a range of this length can touch
         start = (1 << 19) - 1 - (length - 2) % CHUNK_SIZE if length > 1 else 1 << 19
-        return build_range_proof(big, start, length).size_bytes()
+        return encode_range_proof(len(big), build_range_proof(big, start, length))
 
-    return {
-        "mismatch": 2 * size(1),
-        "boundaries": 2 * size(2),
-        "earlier_median_span": 2 * size(median),
-        "earlier_largest_span": 2 * size(largest),
-        "omission_median_span": size(median + 2) + size(median),
-        "median_span_bytes": median,
-        "largest_span_bytes": largest,
+    def gas(method: str, *proofs: bytes) -> int:
+        rule = rules[method]
+        units = sum(count_proof_units(data) for data in proofs)
+        return CALL_BASE_GAS + rule.base + rule.per_stored_item * units
+
+    kinds = {
+        "mismatch": ("challengeMismatch", proof(1), proof(1)),
+        "boundaries": ("challengeBoundaries", proof(2), proof(2)),
+        "earlier_median_span": ("challengeEarlier", proof(median), proof(median)),
+        "earlier_largest_span": ("challengeEarlier", proof(largest), proof(largest)),
+        "omission_median_span": ("challengeOmission", proof(median + 2), proof(median)),
     }
+    figures: dict[str, int] = {}
+    for kind, (method, first, second) in kinds.items():
+        figures[kind] = len(first) + len(second) - 64  # RangeProof.size_bytes: 64 B of head each
+        figures[f"{kind}_gas"] = gas(method, first, second)
+    return {**figures, "median_span_bytes": median, "largest_span_bytes": largest}
 
 
 if __name__ == "__main__":
