@@ -281,11 +281,9 @@ class RewardMethods(precompile.MethodHandlers[AttributionParams]):
         split: FeeSplit,
         model_owner: Address,
         agent_owner: Address,
-        sink_extra: int = 0,
     ) -> None:
-        """Hand the protocol share (and `sink_extra`) to the sink, accrue the owners' shares and
-        emit `FeeSplit`."""
-        self.sink(call.state, split.protocol + sink_extra)
+        """Hand the protocol share to the sink, accrue the owners' shares and emit `FeeSplit`."""
+        self.sink(call.state, split.protocol)
         records.add(PENDING, model_owner, delta=split.model_owner)
         if agent_owner != ZERO_ADDRESS:
             records.add(PENDING, agent_owner, delta=split.agent_owner)

@@ -16,7 +16,7 @@ length, `evidenceRoot = keccak256(evidence)`, the record's block and the block i
 the locked total) and splits the fee as `recordInference` does, except that the contributors'
 payouts are locked (`locks`) until `challengeWindow` blocks have passed. With no credited span,
 the contributors' share goes to the protocol (nobody's data earned it, and the operator must not
-gain by omitting spans).
+gain by omitting spans); `FeeSplit` then reports it in `protocolShare`.
 """
 
 from typing import Any
@@ -49,7 +49,7 @@ from openledger.attribution.locks import lock_payout, total_unswept
 from openledger.attribution.membership import require_member
 from openledger.attribution.rewards import RewardMethods
 from openledger.attribution.span_models import PinnedSpanParams
-from openledger.attribution.split import compute_fee_split
+from openledger.attribution.split import FeeSplit, compute_fee_split
 from openledger.genesis.types import Address
 from openledger.state.precompile import Call, Signature
 
@@ -121,6 +121,9 @@ class SpanRecordMethods(RewardMethods):
 
         credited, amounts = tuple(weights), tuple(weights.values())
         split = compute_fee_split(self.params, call.value, amounts or (1,), has_agent=agent != 0)
+        if not credited:  # nobody's data earned the contributors' share: the protocol takes it
+            split = FeeSplit(split.protocol + split.contributors, split.model_owner,
+                             split.agent_owner, ())  # fmt: skip
         evidence_root = keccak(evidence)
         inference = self._store_record(call, records, model, agent, inference_hash,
                                        evidence_root, credited, amounts)  # fmt: skip
@@ -128,11 +131,10 @@ class SpanRecordMethods(RewardMethods):
         records.set_hash(SPAN_OUTPUT_ROOT, inference, to=output_root)
         records.set(SPAN_OUTPUT_LENGTH, inference, to=output_length)
         records.set(SPAN_MATURES, inference, to=matures)
-        records.set(SPAN_LOCKED, inference, to=split.contributors if credited else 0)
+        records.set(SPAN_LOCKED, inference, to=split.contributors)
         records.set(MODEL_SPAN_MATURES, model, to=matures)
-        unclaimed = 0 if credited else split.contributors
-        self._accrue_shares(call, records, inference, split, model_owner, agent_owner, unclaimed)
-        for contribution, amount in zip(credited, split.contributions, strict=False):
+        self._accrue_shares(call, records, inference, split, model_owner, agent_owner)
+        for contribution, amount in zip(credited, split.contributions, strict=True):
             contributor = contributors[contribution]
             lock_payout(records, contributor, inference, contribution, amount)
             call.emit(CONTRIBUTION_REWARDED, inference, contribution, contributor, amount)

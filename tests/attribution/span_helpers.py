@@ -17,11 +17,13 @@ from attribution_helpers import (
     ALICE,
     BOB,
     CAROL,
+    KEYS,
     MALLORY,
     MODEL_OWNER,
     OPERATOR,
     OWNER,
     PARAMS,
+    PROTOCOL,
     AttributionChain,
     Sent,
     make_genesis,
@@ -143,3 +145,15 @@ def find(haystack: bytes, needle: bytes) -> int:
 
 def events(sent: Sent, name: str) -> list[dict[str, Any]]:
     return [values for event, values in sent.events if event == name]
+
+
+def assert_conserved(chain: AttributionChain, models: int = 1) -> None:
+    """No wei created or destroyed, and the precompiles hold exactly what they owe: the
+    attribution precompile every account's pending rewards (locked payouts included), the models
+    precompile the span models' bonds."""
+    assert chain.total_supply() == chain.genesis_supply() + chain.issued - chain.burned
+    owed = sum(chain.pending(key.address) for key in KEYS) + chain.pending(PROTOCOL)
+    assert chain.balance(chain.targets["attribution"]) == owed
+    bonds = sum(chain.view("models", "getAttributionMethod", model)[1]
+                for model in range(1, models + 1))  # fmt: skip
+    assert chain.balance(chain.targets["models"]) == bonds

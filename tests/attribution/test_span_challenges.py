@@ -18,6 +18,7 @@ from span_helpers import (
     OUTPUT,
     SPAN_PARAMS,
     SpanStory,
+    assert_conserved,
     engine_params,
     events,
     find,
@@ -99,6 +100,7 @@ def test_a_wrong_record_is_voided_slashed_and_its_challenger_paid(
     assert chain.view("models", "getAttributionMethod", MODEL)[1] == BOND - SLASH
     assert chain.balance(chain.targets["models"]) == models_balance - SLASH
     assert chain.pending(CAROL.address) == REWARD
+    assert_conserved(chain)
     # The contributors' locked payouts are gone, also after the window.
     chain.mine_until(story.matures(inference))
     for cid in credited:
@@ -108,6 +110,7 @@ def test_a_wrong_record_is_voided_slashed_and_its_challenger_paid(
     before = chain.balance(CAROL.address)
     paid = chain.send(CAROL, "attribution", "claim")
     assert paid.ok and chain.balance(CAROL.address) == before + REWARD - paid.fee
+    assert_conserved(chain)
 
 
 def test_an_honest_record_survives_every_proof_kind(story: SpanStory) -> None:

@@ -18,6 +18,7 @@ from span_helpers import (
     OUTPUT,
     SPAN_PARAMS,
     SpanStory,
+    assert_conserved,
     contributor_shares,
     events,
     find,
@@ -72,6 +73,7 @@ def test_record_then_claim_after_the_window_pays_the_two_contributors_to_the_wei
     early = chain.send(ALICE, "attribution", "claim")
     assert not early.ok and "past their challenge window" in (early.reason or "")
     assert chain.pending(CAROL.address) == 0
+    assert_conserved(chain)
 
     chain.mine_until(matures - 1)  # the next block is the first after the window
     assert chain.view("attribution", "getSpanInference", inference)[0] == 3  # final
@@ -83,6 +85,7 @@ def test_record_then_claim_after_the_window_pays_the_two_contributors_to_the_wei
         assert chain.balance(key.address) == before + shares[cid] - claimed.fee
         assert chain.view("attribution", "contributionEarnings", cid) == (shares[cid], 1)
         assert chain.pending(key.address) == 0
+    assert_conserved(chain)
     again = chain.send(ALICE, "attribution", "claim")
     assert not again.ok and (again.reason or "").endswith("has no pending rewards")
 
@@ -106,6 +109,10 @@ def test_an_output_copying_nothing_credits_nobody_and_gives_their_share_to_the_p
     assert sent.ok, sent.reason
     assert events(sent, "ContributionRewarded") == []
     assert events(sent, "InferenceRecorded")[0]["contributionIds"] == []
+    split = events(sent, "FeeSplit")[0]
+    owner = FEE * SPAN_PARAMS.model_owner_fee_bps // 10_000
+    assert (split["protocolShare"], split["contributorsShare"]) == (FEE - owner, 0)
+    assert_conserved(chain)
     assert chain.view("attribution", "getSpanInference", sent.result)[3] > 0
 
 
