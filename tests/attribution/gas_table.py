@@ -1,12 +1,23 @@
-"""The README's gas table, read as the gas tests read it, and `GasCheck`, which sends calls and
-compares their receipts' gas with it."""
+"""The README's gas table, read as the gas tests read it; `GasCheck`, which sends calls and compares
+their receipts' gas with it; `WorkCounter`, which checks a call was charged at least its work."""
 
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from attribution_helpers import AttributionChain, expected_gas_used
+import pytest
+from attribution_helpers import AttributionChain, expected_gas_used, intrinsic_gas
 from helpers import REPO
+
+from openledger.attribution.gas import PAY_GAS
+from openledger.state.precompile import (
+    CALL_BASE_GAS,
+    SLOT_READ_GAS,
+    SLOT_WRITE_GAS,
+    Call,
+    Storage,
+    compute_log_gas,
+)
 
 
 @dataclass(frozen=True)
@@ -89,3 +100,49 @@ class GasCheck:
             self.mismatches.append(f"{function}{args}: used {sent.gas_used}, table {expected}")
         self.checked.add(function)
         return sent.result
+
+
+class WorkCounter:
+    """Counts the distinct storage slots a call reads and writes, and its value payments."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reads: set[tuple[bytes, int]] = set()
+        self.writes: set[tuple[bytes, int]] = set()
+        self.payments = 0
+        get, set_, pay = Storage.get, Storage.set, Call.pay
+
+        def counting_get(storage: Storage, slot: int) -> int:
+            self.reads.add((storage.address, slot))
+            return get(storage, slot)
+
+        def counting_set(storage: Storage, slot: int, value: int) -> None:
+            self.writes.add((storage.address, slot))
+            set_(storage, slot, value)
+
+        def counting_pay(call: Call, recipient: bytes, amount: int) -> None:
+            self.payments += 1
+            pay(call, recipient, amount)
+
+        monkeypatch.setattr(Storage, "get", counting_get)
+        monkeypatch.setattr(Storage, "set", counting_set)
+        monkeypatch.setattr(Call, "pay", counting_pay)
+
+    def reset(self) -> None:
+        self.reads, self.writes, self.payments = set(), set(), 0
+
+    def undercharged(self, chain: AttributionChain, key: Any, target: str, function: str,
+                     args: tuple[Any, ...], value: int) -> list[str]:  # fmt: skip
+        """Send the call; a line when the slots, payments and logs it touches cost more than the
+        gas it was charged."""
+        data = chain.abi.encode(target, function, *args)
+        self.reset()
+        simulated = chain.simulate(key.address, chain.targets[target], data, value=value)
+        work = (len(self.reads) * SLOT_READ_GAS + len(self.writes) * SLOT_WRITE_GAS
+                + self.payments * PAY_GAS)  # fmt: skip
+        sent = chain.send(key, target, function, *args, value=value)
+        assert simulated.success and sent.ok, (function, sent.reason)
+        logs = sum(compute_log_gas(len(log.topics), len(log.data)) for log in sent.receipt.logs)
+        charged = sent.gas_used - intrinsic_gas(data) - CALL_BASE_GAS
+        return (
+            [f"{function}: work {work + logs} > charged {charged}"] if work + logs > charged else []
+        )

@@ -31,6 +31,7 @@ from attribution_helpers import (
 from eth_hash.auto import keccak
 
 from openledger.attribution.content import compute_content_root
+from openledger.attribution.engine.audit import Boundaries, Earlier, Mismatch, Omission
 from openledger.attribution.engine.evidence import Entry, SpanParams, encode_evidence
 from openledger.attribution.engine.index import Content, SpanIndex
 from openledger.attribution.engine.trace import Trace, trace
@@ -157,3 +158,24 @@ def assert_conserved(chain: AttributionChain, models: int = 1) -> None:
     bonds = sum(chain.view("models", "getAttributionMethod", model)[1]
                 for model in range(1, models + 1))  # fmt: skip
     assert chain.balance(chain.targets["models"]) == bonds
+
+
+# --- wrong records and what a challenge of one moves -----------------------------------------
+
+A = Entry(find(OUTPUT, COPY_A), len(COPY_A), 1, find(CONTENTS[1], COPY_A))
+B = Entry(find(OUTPUT, COPY_B), len(COPY_B), 2, find(CONTENTS[2], COPY_B))
+SLASH = min(BOND, SPAN_PARAMS.bond_fee_multiple * FEE)
+REWARD = SLASH * SPAN_PARAMS.challenger_share_bps // 10_000
+
+WRONG_RECORDS = {
+    # credits Mallory's later copy of Alice's text: the earlier holder proves it
+    "a later copy credited": ([Entry(A.output_start, A.length, 4, find(MALLORY_TEXT, COPY_A)), B],
+                              Earlier, 3),
+    # new output text credited to Bob: its bytes differ from Bob's
+    "a forged span": ([A, Entry(find(OUTPUT, NEW[1]), len(NEW[1]), 2, 0), B], Mismatch, 1),
+    # Bob's long copy left out: Bob's text proves it
+    "an omitted span": ([A], Omission, 4),
+    # Alice's span started one byte into a word
+    "a span cut inside a word": ([Entry(A.output_start + 1, A.length - 1, 1,
+                                        A.contribution_start + 1), B], Boundaries, 2),
+}  # fmt: skip

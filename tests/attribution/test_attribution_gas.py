@@ -17,21 +17,11 @@ from attribution_helpers import (
     AttributionChain,
     content,
     expected_gas_used,
-    intrinsic_gas,
     tell_story,
 )
-from gas_table import SPAN_METHODS, TABLE, GasCheck, _words
+from gas_table import SPAN_METHODS, TABLE, GasCheck, WorkCounter, _words
 
-from openledger.attribution.gas import PAY_GAS
 from openledger.attribution.merkle import compute_leaf, compute_proof
-from openledger.state.precompile import (
-    CALL_BASE_GAS,
-    SLOT_READ_GAS,
-    SLOT_WRITE_GAS,
-    Call,
-    Storage,
-    compute_log_gas,
-)
 
 
 def test_the_table_lists_every_method_of_the_shipped_interfaces(chain: AttributionChain) -> None:
@@ -141,35 +131,6 @@ def test_one_gas_less_than_the_table_runs_out(chain: AttributionChain, function:
 # --- the schedule covers the work ----------------------------------------------------------------
 
 
-class WorkCounter:
-    """Counts the distinct storage slots a call reads and writes, and its value payments."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.reads: set[tuple[bytes, int]] = set()
-        self.writes: set[tuple[bytes, int]] = set()
-        self.payments = 0
-        get, set_, pay = Storage.get, Storage.set, Call.pay
-
-        def counting_get(storage: Storage, slot: int) -> int:
-            self.reads.add((storage.address, slot))
-            return get(storage, slot)
-
-        def counting_set(storage: Storage, slot: int, value: int) -> None:
-            self.writes.add((storage.address, slot))
-            set_(storage, slot, value)
-
-        def counting_pay(call: Call, recipient: bytes, amount: int) -> None:
-            self.payments += 1
-            pay(call, recipient, amount)
-
-        monkeypatch.setattr(Storage, "get", counting_get)
-        monkeypatch.setattr(Storage, "set", counting_set)
-        monkeypatch.setattr(Call, "pay", counting_pay)
-
-    def reset(self) -> None:
-        self.reads, self.writes, self.payments = set(), set(), 0
-
-
 WORK = [
     (OWNER, "datanets", "createDatanet", ("Second", "ipfs://" + "m" * 40, 1, False), 0),
     (OWNER, "datanets", "setCurator", (1, BOB.address, True), 0),
@@ -203,15 +164,5 @@ def test_the_schedule_charges_at_least_the_work_each_method_does(
     counter = WorkCounter(monkeypatch)
     undercharged = []
     for key, target, function, args, value in WORK:
-        data = chain.abi.encode(target, function, *args)
-        counter.reset()
-        simulated = chain.simulate(key.address, chain.targets[target], data, value=value)
-        work = (len(counter.reads) * SLOT_READ_GAS + len(counter.writes) * SLOT_WRITE_GAS
-                + counter.payments * PAY_GAS)  # fmt: skip
-        sent = chain.send(key, target, function, *args, value=value)
-        assert simulated.success and sent.ok, (function, sent.reason)
-        log_gas = sum(compute_log_gas(len(log.topics), len(log.data)) for log in sent.receipt.logs)
-        charged = sent.gas_used - intrinsic_gas(data) - CALL_BASE_GAS
-        if work + log_gas > charged:
-            undercharged.append(f"{function}: work {work + log_gas} > charged {charged}")
+        undercharged += counter.undercharged(chain, key, target, function, args, value)
     assert undercharged == []

@@ -6,13 +6,11 @@ from dataclasses import dataclass
 import pytest
 from attribution_helpers import CAROL, MALLORY, MODEL_OWNER, OPERATOR, OWNER, DevKey
 from eth_hash.auto import keccak
-from span_helpers import BOND, CONTENTS, COPY_A, COPY_B, FEE, MODEL, OUTPUT, SpanStory, find
+from span_helpers import BOND, FEE, MODEL, OUTPUT, A, B, SpanStory
 
 from openledger.attribution.content import compute_content_root
 from openledger.attribution.engine.evidence import Entry, encode_evidence
 
-A = Entry(find(OUTPUT, COPY_A), len(COPY_A), 1, find(CONTENTS[1], COPY_A))
-B = Entry(find(OUTPUT, COPY_B), len(COPY_B), 2, find(CONTENTS[2], COPY_B))
 ROOT = compute_content_root(OUTPUT)
 
 

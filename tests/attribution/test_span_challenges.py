@@ -10,13 +10,16 @@ from span_helpers import (
     BOND,
     CONTENTS,
     COPY_A,
-    COPY_B,
-    FEE,
     MALLORY_TEXT,
     MODEL,
     NEW,
     OUTPUT,
+    REWARD,
+    SLASH,
     SPAN_PARAMS,
+    WRONG_RECORDS,
+    A,
+    B,
     SpanStory,
     assert_conserved,
     engine_params,
@@ -25,29 +28,11 @@ from span_helpers import (
 )
 
 from openledger.attribution.content import build_range_proof
-from openledger.attribution.engine.audit import Boundaries, Earlier, Mismatch, Omission, audit
+from openledger.attribution.engine.audit import audit
 from openledger.attribution.engine.evidence import Entry, encode_evidence
 from openledger.attribution.engine.index import Content, SpanIndex
 from openledger.attribution.engine.trace import trace
 from openledger.attribution.span_proofs import challenge_call, encode_range_proof
-
-A = Entry(find(OUTPUT, COPY_A), len(COPY_A), 1, find(CONTENTS[1], COPY_A))
-B = Entry(find(OUTPUT, COPY_B), len(COPY_B), 2, find(CONTENTS[2], COPY_B))
-SLASH = min(BOND, SPAN_PARAMS.bond_fee_multiple * FEE)
-REWARD = SLASH * SPAN_PARAMS.challenger_share_bps // 10_000
-
-WRONG_RECORDS = {
-    # credits Mallory's later copy of Alice's text: the earlier holder proves it
-    "a later copy credited": ([Entry(A.output_start, A.length, 4, find(MALLORY_TEXT, COPY_A)), B],
-                              Earlier, 3),
-    # new output text credited to Bob: its bytes differ from Bob's
-    "a forged span": ([A, Entry(find(OUTPUT, NEW[1]), len(NEW[1]), 2, 0), B], Mismatch, 1),
-    # Bob's long copy left out: Bob's text proves it
-    "an omitted span": ([A], Omission, 4),
-    # Alice's span started one byte into a word
-    "a span cut inside a word": ([Entry(A.output_start + 1, A.length - 1, 1,
-                                        A.contribution_start + 1), B], Boundaries, 2),
-}  # fmt: skip
 
 
 def record(story: SpanStory, entries: list[Entry], **kwargs: Any) -> int:

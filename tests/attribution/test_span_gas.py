@@ -5,23 +5,24 @@
 from typing import Any
 
 import pytest
-from attribution_helpers import CAROL, MODEL_OWNER, OPERATOR, expected_gas_used, intrinsic_gas
-from gas_table import SPAN_METHODS, TABLE, GasCheck
-from span_helpers import BOND, CONTENTS, FEE, MODEL, OUTPUT, OWNERS, SpanStory, engine_params
-from test_attribution_gas import WorkCounter
-from test_span_challenges import WRONG_RECORDS
+from attribution_helpers import CAROL, MODEL_OWNER, OPERATOR, expected_gas_used
+from gas_table import SPAN_METHODS, TABLE, GasCheck, WorkCounter
+from span_helpers import (
+    BOND,
+    CONTENTS,
+    FEE,
+    MODEL,
+    OUTPUT,
+    OWNERS,
+    WRONG_RECORDS,
+    SpanStory,
+    engine_params,
+)
 
 from openledger.attribution.content import compute_content_root, count_proof_hashing
 from openledger.attribution.engine.audit import audit
 from openledger.attribution.engine.evidence import encode_evidence
-from openledger.attribution.gas import PAY_GAS
 from openledger.attribution.span_proofs import challenge_call, decode_range_proof
-from openledger.state.precompile import (
-    CALL_BASE_GAS,
-    SLOT_READ_GAS,
-    SLOT_WRITE_GAS,
-    compute_log_gas,
-)
 
 OUTPUT_ROOT = compute_content_root(OUTPUT)
 
@@ -129,27 +130,9 @@ def test_the_schedule_charges_at_least_the_work_of_each_span_method(
     counter = WorkCounter(monkeypatch)
     undercharged = []
     for key, target, function, call_args, value in calls:
-        undercharged += _undercharged(chain, counter, key, target, function, call_args, value)
+        undercharged += counter.undercharged(chain, key, target, function, call_args, value)
     chain.mine_until(story.matures(2))
-    undercharged += _undercharged(chain, counter, OWNERS[1], "attribution", "claim", (), 0)
-    undercharged += _undercharged(chain, counter, MODEL_OWNER, "models", "withdrawBond", (MODEL, 1),
+    undercharged += counter.undercharged(chain, OWNERS[1], "attribution", "claim", (), 0)
+    undercharged += counter.undercharged(chain, MODEL_OWNER, "models", "withdrawBond", (MODEL, 1),
                                   0)  # fmt: skip
     assert undercharged == []
-
-
-def _undercharged(chain: Any, counter: WorkCounter, key: Any, target: str, function: str,
-                  args: tuple[Any, ...], value: int) -> list[str]:  # fmt: skip
-    data = chain.abi.encode(target, function, *args)
-    counter.reset()
-    simulated = chain.simulate(key.address, chain.targets[target], data, value=value)
-    work = (len(counter.reads) * SLOT_READ_GAS + len(counter.writes) * SLOT_WRITE_GAS
-            + counter.payments * PAY_GAS)  # fmt: skip
-    sent = chain.send(key, target, function, *args, value=value)
-    assert simulated.success and sent.ok, (function, sent.reason)
-    log_gas = sum(compute_log_gas(len(log.topics), len(log.data)) for log in sent.receipt.logs)
-    charged = sent.gas_used - intrinsic_gas(data) - CALL_BASE_GAS
-    return (
-        [f"{function}: work {work + log_gas} > charged {charged}"]
-        if work + log_gas > charged
-        else []
-    )
