@@ -26,6 +26,8 @@ from openledger.genesis.model import (
     OpenLedgerParams,
     StakingParams,
 )
+from openledger.genesis.span_rules import camel as _camel
+from openledger.genesis.span_rules import check_span_method
 from openledger.genesis.types import Address, ChainId, Gas, Timestamp, Wei
 
 # MetaMask refuses chain ids above this (MAX_SAFE_CHAIN_ID in MetaMask/core).
@@ -287,12 +289,6 @@ _ATTRIBUTION_POSITIVE = ("max_contributions_per_inference", "max_datanets_per_mo
                          "daily_contribution_bytes", "daily_contribution_count",
                          "flag_penalty_threshold", "min_span_bytes", "max_occurrences",
                          "challenge_window", "bond_fee_multiple", "max_span_entries")  # fmt: skip
-_SPAN_PINNED = ("min_span_bytes", "max_occurrences", "omission_bytes", "scoring_rule",
-                "challenge_window", "bond_fee_multiple", "max_span_entries")  # fmt: skip
-"""Span parameters a model pins in one packed word: 32 bits each."""
-_SPAN_PINNED_MAX = (1 << 32) - 1
-SCORING_RULES = (1,)
-"""Known span scoring rules (1: new bytes)."""
 
 
 def _check_attribution(attribution: AttributionParams) -> None:
@@ -311,33 +307,7 @@ def _check_attribution(attribution: AttributionParams) -> None:
             "openledger.attribution",
             f"protocolFeeBps + modelOwnerFeeBps + agentOwnerFeeBps is {shares}, above 10000",
         )
-    _check_span_method(attribution)
-
-
-def _check_span_method(attribution: AttributionParams) -> None:
-    """The verbatim-span parameters: bounded so a model can pin them, and consistent."""
-    for name in _SPAN_PINNED:
-        if getattr(attribution, name) > _SPAN_PINNED_MAX:
-            raise GenesisError(
-                f"openledger.attribution.{_camel(name)}", f"must be at most {_SPAN_PINNED_MAX}"
-            )
-    if attribution.omission_bytes < attribution.min_span_bytes:
-        raise GenesisError(
-            "openledger.attribution.omissionBytes",
-            f"{attribution.omission_bytes} must be at least minSpanBytes "
-            f"({attribution.min_span_bytes}): a shorter omission is not a span the record missed",
-        )
-    if attribution.scoring_rule not in SCORING_RULES:
-        raise GenesisError(
-            "openledger.attribution.scoringRule",
-            f"{attribution.scoring_rule} is not a known rule (known: 1, new bytes)",
-        )
-    if attribution.max_span_entries < attribution.max_occurrences + 1:
-        raise GenesisError(
-            "openledger.attribution.maxSpanEntries",
-            f"{attribution.max_span_entries} must be at least maxOccurrences + 1 "
-            f"({attribution.max_occurrences + 1}): a boilerplate span carries that many entries",
-        )
+    check_span_method(attribution)
 
 
 def _parse_params(cls: Callable[..., T], value: object, path: str) -> T:
@@ -365,11 +335,6 @@ def _dump_params(params: object) -> dict[str, Any]:
 
 
 # --- primitive readers --------------------------------------------------------------------------
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def _refuse_unknown(section: Mapping[str, Any], path: str, allowed: set[str]) -> None:
