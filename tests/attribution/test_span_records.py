@@ -1,12 +1,15 @@
 """Span records through the shipped interfaces: the chain computes the weights from the evidence,
 locks the contributors' payouts for the challenge window and pays them, to the wei, only after."""
 
+from pathlib import Path
+
 from attribution_helpers import (
     ALICE,
     BOB,
     CAROL,
     MODEL_OWNER,
     OPERATOR,
+    OWNER,
 )
 from span_helpers import (
     BOND,
@@ -20,11 +23,15 @@ from span_helpers import (
     SpanStory,
     assert_conserved,
     contributor_shares,
+    engine_params,
     events,
     find,
 )
 
-from openledger.attribution.engine.evidence import Entry, compute_evidence_root
+from openledger.attribution.content import compute_content_root
+from openledger.attribution.engine.evidence import Entry, compute_evidence_root, encode_evidence
+from openledger.attribution.engine.index import Content, SpanIndex
+from openledger.attribution.engine.trace import trace
 
 
 def test_the_engine_credits_exactly_the_two_copied_contributions(story: SpanStory) -> None:
@@ -166,3 +173,31 @@ def test_registering_with_too_small_a_bond_is_refused(story: SpanStory) -> None:
                                 [1], OPERATOR.address, FEE, 0, value=SPAN_PARAMS.min_operator_bond
                                 - 1)  # fmt: skip
     assert "bond of 999999999999999999 wei is below the required 1000000000000000000" in reason
+
+
+def test_a_boilerplate_span_is_witnessed_and_earns_nothing(
+    story: SpanStory, tmp_path: Path
+) -> None:
+    chain = story.chain
+    boiler = b"all rights reserved by the authors of this shared legal notice text"
+    texts = {5 + i: b" ".join([b"n%dq head" % i, boiler, b"tail n%dq" % i]) for i in range(4)}
+    for cid, text in texts.items():
+        assert chain.send(CAROL, "datanets", "contribute", 1, compute_content_root(text), "",
+                          len(text)).result == cid  # fmt: skip
+        assert chain.send(OWNER, "datanets", "review", cid, True, 50).ok
+    assert chain.send(OWNER, "datanets", "publishVersion", 1).ok
+    assert chain.send(MODEL_OWNER, "models", "registerSpanModel", "m2", "", [1], [2],
+                      OPERATOR.address, FEE, 0, value=BOND).result == 2  # fmt: skip
+    index = SpanIndex(tmp_path / "boiler")
+    index.sync([Content(cid, data) for cid, data in {**CONTENTS, **texts}.items()])
+    output = b" ".join([b"fresh words", boiler, b"more fresh words", COPY_A])
+    honest = trace(index, output, engine_params())
+    assert [e.contribution_id for e in honest.entries[:4]] == [5, 6, 7, 8]  # the 4 lowest holders
+
+    sent = chain.send(OPERATOR, "attribution", "recordSpanInference", 2, 0, b"\x07" * 32,
+                      compute_content_root(output), len(output), encode_evidence(honest.entries),
+                      value=FEE)  # fmt: skip
+
+    assert sent.ok, sent.reason
+    assert events(sent, "InferenceRecorded")[0]["contributionIds"] == [1]
+    assert {e["contributionId"] for e in events(sent, "ContributionRewarded")} == {1}
