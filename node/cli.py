@@ -17,6 +17,7 @@ from pathlib import Path
 from openledger.genesis.errors import OpenLedgerError
 from openledger.genesis.load import MAX_CHAIN_ID
 from openledger.node import commands as handlers
+from openledger.node.attribution_cli import add_attribution_commands
 from openledger.node.content_cli import add_content_commands
 from openledger.node.logs import LEVELS, setup_logging
 from openledger.node.service import client_version
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         if sub is not node_parser:
             sub.set_defaults(log_level="warn")
     add_content_commands(commands)
+    add_attribution_commands(commands)
     return parser
 
 
