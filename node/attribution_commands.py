@@ -8,8 +8,11 @@ events the precompile emitted in that receipt.
 
 import argparse
 import json
+import secrets
 from pathlib import Path
 from typing import Any
+
+from eth_hash.auto import keccak
 
 from openledger.attribution.engine.evidence import SpanParams
 from openledger.attribution.engine.store import ContentDirectory
@@ -146,7 +149,7 @@ def attribution_record(args: argparse.Namespace) -> int:
         )
     fee = args.fee if args.fee is not None else client.view(MODELS, "getModel", args.model)[4]
     receipt = client.transact(key, ATTRIBUTION, "recordInference", args.model, args.agent,
-                              found.output_root, list(found.weights), list(found.weights.values()),
+                              new_inference_hash(found.output_root), list(found.weights), list(found.weights.values()),
                               found.evidence_root, value=fee)  # fmt: skip
     inference = ATTRIBUTION.logs(receipt, INFERENCE_RECORDED)[0]["inferenceId"]
     _print(args, {"inferenceId": inference, **found.to_json(),
@@ -177,6 +180,11 @@ def attribution_overlap(args: argparse.Namespace) -> int:
                   "contributions": {str(c): b for c, b in found.by_contribution.items()}},
            *lines)  # fmt: skip
     return 0
+
+
+def new_inference_hash(output_root: bytes) -> bytes:
+    """A fresh inference hash for an output: the same output may be recorded twice."""
+    return keccak(output_root + secrets.token_bytes(32))
 
 
 def span_params(client: ChainClient, model: int) -> SpanParams:
