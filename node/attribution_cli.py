@@ -25,6 +25,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from openledger.node import attribution_commands as run
+from openledger.node.attribution_verify import attribution_verify
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 MAX_UINT256 = (1 << 256) - 1
@@ -87,6 +88,15 @@ def add_attribution_commands(commands: Any) -> None:
     record.add_argument("--agent", type=_uint, default=0, metavar="ID")
     record.add_argument("--fee", type=_uint, metavar="WEI", help="default: the model's fee")
     _signer(record)
+    verify = _command(attribution, "verify", "re-derive a span record; prints consistent (exit 0) "
+                      "or the fault (exit 1)", attribution_verify)  # fmt: skip
+    verify.add_argument("--inference", type=_uint, required=True, metavar="ID")
+    _content(verify)
+    verify.add_argument("--output", type=Path, required=True, metavar="FILE",
+                        help="the output's bytes")  # fmt: skip
+    verify.add_argument("--challenge", action="store_true",
+                        help="submit the proof of the fault found (needs --key-file)")  # fmt: skip
+    _signer(verify, required=False)
     overlap = _command(attribution, "overlap", "how much of a candidate contribution accepted "
                        "contributions already hold", run.attribution_overlap)  # fmt: skip
     overlap.add_argument("--datanet", type=_uint, required=True, metavar="ID")

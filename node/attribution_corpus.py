@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openledger.attribution import datanets, models, rewards
+from openledger.attribution.challenges import CHALLENGE_SIGNATURES
 from openledger.attribution.engine.index import SpanIndex
 from openledger.attribution.engine.store import ContentDirectory, read_contributions
 from openledger.attribution.events import (
@@ -26,12 +27,18 @@ from openledger.attribution.events import (
     MODELS_EVENTS,
 )
 from openledger.attribution.layout import ContributionStatus
+from openledger.attribution.span_records import SPAN_SIGNATURES
 from openledger.genesis.model import ATTRIBUTION_ADDRESS, DATANETS_ADDRESS, MODELS_ADDRESS
 from openledger.node.chain_client import ChainClient, Interface
 
 DATANETS = Interface("Datanets", DATANETS_ADDRESS, datanets.SIGNATURES, DATANETS_EVENTS)
 MODELS = Interface("Models", MODELS_ADDRESS, models.SIGNATURES, MODELS_EVENTS)
-ATTRIBUTION = Interface("Attribution", ATTRIBUTION_ADDRESS, rewards.SIGNATURES, ATTRIBUTION_EVENTS)
+ATTRIBUTION = Interface(
+    "Attribution",
+    ATTRIBUTION_ADDRESS,
+    rewards.SIGNATURES + SPAN_SIGNATURES + CHALLENGE_SIGNATURES,  # as `rewards_precompile` serves
+    ATTRIBUTION_EVENTS,
+)
 
 
 @dataclass(frozen=True, slots=True)

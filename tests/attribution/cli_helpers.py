@@ -8,9 +8,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers import DEV_KEYS
+from eth_utils import to_checksum_address
 
+from openledger.genesis.dev import derive_dev_keys
 from openledger.node.cli import main
+
+DEV = derive_dev_keys(6)
+"""Dev accounts 0 (Datanet owner, model operator) to 5, funded by the dev chain."""
+
+
+def private_key(index: int) -> bytes:
+    return DEV[index].private_key
+
+
+def address(index: int) -> str:
+    return str(to_checksum_address(DEV[index].address))
+
 
 ALICE = (
     "The lighthouse keeper climbed the spiral stairs every evening at dusk, carrying a can of "
@@ -46,7 +59,7 @@ class Cli:
         """A hex key file of dev account `index`."""
         path = self.keys / f"key{index}.txt"
         if not path.exists():
-            path.write_text(DEV_KEYS[index] + "\n")
+            path.write_text("0x" + private_key(index).hex() + "\n")
         return path
 
     def run(self, *argv: Any, key: int | None = None) -> tuple[int, str, str]:
