@@ -128,7 +128,10 @@ class ChainClient:
         """The results of a view, at `block` (default: the latest); a revert raises its reason."""
         call = {"to": _hex(interface.address), "data": _hex(interface.encode(method, *args))}
         tag = "latest" if block is None else hex(block)
-        output = self.request("eth_call", [call, tag])
+        try:
+            output = self.request("eth_call", [call, tag])
+        except ChainClientError as error:
+            raise ChainClientError(_reason(error)) from None
         return interface.decode(method, bytes.fromhex(output[2:]))
 
     def transact(

@@ -173,8 +173,8 @@ def test_a_blob_that_does_not_match_its_root_is_refused_naming_the_contribution(
 def test_bad_input_gets_one_line_errors(cli: Cli, node: ThreadedNode, tmp_path: Path) -> None:
     datanet, (alice, _, _), model, content = three_contributors(cli, tmp_path)
     output = write(tmp_path, "output.txt", OUTPUT)
-    assert "no model 999" in cli.fails("attribution", "trace", "--model", 999, "--content",
-                                       content, "--output", output)  # fmt: skip
+    assert cli.fails("attribution", "trace", "--model", 999, "--content", content, "--output",
+                     output) == "openledger: models: no model 999"  # fmt: skip
     assert "no Datanet 999" in cli.fails("datanet", "contribute", "--datanet", 999, "--content",
                                          content, output, key=1)  # fmt: skip
     assert "no Datanet 999" in cli.fails("attribution", "overlap", "--datanet", 999, "--content",
