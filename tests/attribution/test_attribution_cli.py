@@ -19,6 +19,7 @@ from openledger.node.attribution_corpus import ATTRIBUTION
 from openledger.node.chain_client import ChainClient
 
 FEE = 10**15
+pytestmark = pytest.mark.slow  # a real dev node and dozens of transactions per test
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +207,6 @@ def test_a_keystore_key_file_signs(cli: Cli, tmp_path: Path) -> None:
                                                "--key-file", keystore)  # fmt: skip
 
 
-@pytest.mark.slow
 def test_the_console_command_runs_as_a_process(node: ThreadedNode, tmp_path: Path) -> None:
     key = write(tmp_path, "key", DEV_KEYS[0])
     completed = subprocess.run(

@@ -26,6 +26,7 @@ from openledger.node.attribution_corpus import ATTRIBUTION, MODELS
 from openledger.node.chain_client import ChainClient, ChainClientError
 
 FEE = 10**15
+pytestmark = pytest.mark.slow  # a real dev node and dozens of transactions per test
 BOND = 20 * 10**18
 OPERATOR, CHALLENGER = 0, 4
 
