@@ -70,6 +70,7 @@ LOG_TAIL_LINES = 20
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the soak; print the report; 0 when every invariant holds."""
     args = parse_arguments(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # so that `devnet down` runs in `finally`
     print(f"machine:    {describe_machine().describe()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="openledger-soak-") as temporary:
         workdir = args.workdir or Path(temporary)
@@ -165,7 +166,10 @@ async def soak(devnet: devnet_lib.Devnet, args: argparse.Namespace) -> SoakRepor
         restarter = asyncio.create_task(
             _restart_loop(session, devnet, rpc, started, duration, args)
         )
-        await asyncio.sleep(duration)
+        await asyncio.wait({restarter}, timeout=duration)
+        if restarter.done():
+            restarter.result()  # a validator that could not be restarted ends the run now
+        await asyncio.sleep(max(0.0, started + duration - time.perf_counter()))
         restarts = await restarter
         stop.set()
         await asyncio.gather(*load)
@@ -305,6 +309,10 @@ def _describe_load(
         "read_errors_first": reads.errors[:3],
         "subscription_logs": notified,
     }
+
+
+def _interrupt(signal_number: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal_number}")
 
 
 def _positive(text: str) -> float:
