@@ -124,9 +124,14 @@ class StakingParams:
     """Share of the slashed amount paid to whoever submitted the evidence, in basis points; the
     rest is burned."""
     evidence_max_age_blocks: int = 100_000
-    """Evidence for a height more than this many blocks before the block that includes it is
-    refused (CometBFT's `MaxAgeNumBlocks`); must be below `unbonding_blocks`, so that stake
-    unbonding since the offence is still there to slash."""
+    """Evidence for a height more than this many blocks before the block that includes it
+    expires (CometBFT's `MaxAgeNumBlocks`) if it is also older than `evidence_max_age_seconds`;
+    must be below `unbonding_blocks`. Evidence `unbonding_blocks` old or more is refused whatever
+    its age in time, as the stake unbonding since the offence may have been withdrawn."""
+    evidence_max_age_seconds: int = 172_800
+    """Evidence whose offence is more than this many seconds (by block timestamps) before the
+    block that includes it expires (CometBFT's `MaxAgeDuration`, 48 hours by default) if it is
+    also older than `evidence_max_age_blocks`: it is refused only when older than both."""
     max_delegations_per_account: int = 32
     """Most validators one account may delegate to at once (bounds `claimRewards`)."""
     max_unbonding_entries: int = 32

@@ -8,7 +8,10 @@ its rewards are settled (`rewards`), so each share earns only while it is held.
 
 Undelegated stake waits in unbonding entries (a queue per account, completion blocks
 non-decreasing) and is also listed per validator with running totals, so a double-sign slash can
-find the entries made since the offence with a binary search instead of a scan.
+find the entries made since the offence with a binary search instead of a scan. Every change of
+`tokens` is also kept in the validator's stake history (`set_tokens`), so that a double-sign slash
+takes its share of the stake bonded at the offence height, not of the stake bonded when the
+evidence arrives (`get_stake_at`, binary search again).
 """
 
 from dataclasses import dataclass
@@ -28,6 +31,9 @@ from openledger.consensus.staking.ledger import (
     QUEUE_TAIL,
     REWARD_PER_SHARE,
     SHARES,
+    STAKE_COUNT,
+    STAKE_HEIGHT,
+    STAKE_VALUE,
     TOKENS,
     TOMBSTONE_BASE,
     TOMBSTONE_CUT,
@@ -40,6 +46,7 @@ from openledger.consensus.staking.ledger import (
     VALIDATOR_COUNT,
     VALIDATOR_INDEX,
     Ledger,
+    find_last_at_most,
 )
 from openledger.consensus.staking.rewards import BPS, settle_delegation
 from openledger.genesis.types import Address
@@ -79,23 +86,54 @@ def get_self_stake(ledger: Ledger, validator: Address) -> int:
     return get_delegation_value(ledger, validator, validator)
 
 
+def set_tokens(ledger: Ledger, validator: Address, tokens: int, height: int) -> None:
+    """Write the validator's bonded wei in block `height`, and keep its stake history (one entry
+    per block that changes it, so that a double sign is slashed by the stake of its height)."""
+    ledger.set(TOKENS, validator, to=tokens)
+    count = ledger.get(STAKE_COUNT, validator)
+    if count and ledger.get(STAKE_HEIGHT, validator, count - 1) == height:
+        ledger.set(STAKE_VALUE, validator, count - 1, to=tokens)
+        return
+    ledger.set(STAKE_HEIGHT, validator, count, to=height)
+    ledger.set(STAKE_VALUE, validator, count, to=tokens)
+    ledger.set(STAKE_COUNT, validator, to=count + 1)
+
+
+def get_stake_at(ledger: Ledger, validator: Address, height: int) -> tuple[int, int]:
+    """The validator's bonded wei while height `height` was decided (at the end of block
+    `height - 1`), and the history words read (charged as gas, as other searches)."""
+    count = ledger.get(STAKE_COUNT, validator)
+    entry, reads = find_last_at_most(
+        lambda index: ledger.get(STAKE_HEIGHT, validator, index), count, height - 1
+    )
+    if entry < 0:
+        return 0, reads
+    return ledger.get(STAKE_VALUE, validator, entry), reads + 1
+
+
 def register_validator(
-    ledger: Ledger, validator: Address, stake: int, commission_bps: int, power_acc: int
+    ledger: Ledger,
+    validator: Address,
+    stake: int,
+    commission_bps: int,
+    power_acc: int,
+    height: int,
 ) -> None:
-    """Add a validator with its self-stake (the caller checked it may register); `power_acc`
-    as for `rewards.compute_settlement`."""
+    """Add a validator with its self-stake in block `height` (the caller checked it may
+    register); `power_acc` as for `rewards.compute_settlement`."""
     index = ledger.get(VALIDATOR_COUNT)
     ledger.set_address(VALIDATOR_AT, index, to=validator)
     ledger.set(VALIDATOR_COUNT, to=index + 1)
     ledger.set(VALIDATOR_INDEX, validator, to=index + 1)
     ledger.set(COMMISSION, validator, to=commission_bps)
-    bond(ledger, validator, validator, stake, power_acc)
+    bond(ledger, validator, validator, stake, power_acc, height)
 
 
 def bond(
-    ledger: Ledger, delegator: Address, validator: Address, amount: int, power_acc: int
+    ledger: Ledger, delegator: Address, validator: Address, amount: int, power_acc: int, height: int
 ) -> int:
-    """Bond `amount` wei from `delegator` to `validator`; returns the shares issued.
+    """Bond `amount` wei from `delegator` to `validator` in block `height`; returns the shares
+    issued.
 
     The caller checked that the validator has stake left whenever it has shares (a share's price
     is then at most one wei, so `amount > 0` buys at least one share).
@@ -105,15 +143,15 @@ def bond(
     held = ledger.get(DELEGATION_SHARES, delegator, validator)
     settle_delegation(ledger, delegator, validator, power_acc)
     set_delegation_shares(ledger, delegator, validator, held + issued)
-    ledger.set(TOKENS, validator, to=tokens + amount)
+    set_tokens(ledger, validator, tokens + amount, height)
     ledger.set(SHARES, validator, to=shares + issued)
     return issued
 
 
 def unbond(
-    ledger: Ledger, delegator: Address, validator: Address, amount: int, power_acc: int
+    ledger: Ledger, delegator: Address, validator: Address, amount: int, power_acc: int, height: int
 ) -> None:
-    """Take `amount` wei (at most the delegation's value) off the delegation.
+    """Take `amount` wei (at most the delegation's value) off the delegation in block `height`.
 
     The shares removed are rounded up, so the delegators who stay never lose to rounding; taking
     the whole value removes every share.
@@ -124,17 +162,17 @@ def unbond(
     removed = held if amount == value else min(held, -(-amount * shares // tokens))
     settle_delegation(ledger, delegator, validator, power_acc)
     set_delegation_shares(ledger, delegator, validator, held - removed)
-    ledger.set(TOKENS, validator, to=tokens - amount)
+    set_tokens(ledger, validator, tokens - amount, height)
     ledger.set(SHARES, validator, to=shares - removed)
 
 
-def slash_tokens(ledger: Ledger, validator: Address, bps: int) -> int:
-    """Take `bps` of the validator's bonded stake (every delegation loses the same share);
-    returns the wei taken, which the caller pays out or burns."""
+def slash_tokens(ledger: Ledger, validator: Address, bps: int, height: int) -> int:
+    """Take `bps` of the validator's bonded stake in block `height` (every delegation loses the
+    same share); returns the wei taken, which the caller pays out or burns."""
     tokens = ledger.get(TOKENS, validator)
     cut = tokens * bps // BPS
     if cut:
-        ledger.set(TOKENS, validator, to=tokens - cut)
+        set_tokens(ledger, validator, tokens - cut, height)
     return cut
 
 

@@ -85,7 +85,7 @@ def jail_for_downtime(
     slashed."""
     jail(ledger, validator, height + params.downtime_jail_blocks)
     reset_downtime_record(ledger, validator, height)
-    return slash_tokens(ledger, validator, params.downtime_slash_bps)
+    return slash_tokens(ledger, validator, params.downtime_slash_bps, height)
 
 
 def reset_downtime_record(ledger: Ledger, validator: Address, height: int) -> None:

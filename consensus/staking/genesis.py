@@ -51,8 +51,9 @@ def staking_genesis_account(genesis: Genesis) -> Account:
         if not 0 <= validator.commission_bps <= BPS:
             raise GenesisError(f"{path}.commissionBps", f"must be within 0 .. {BPS}")
         register_validator(
-            ledger, validator.address, validator.stake, validator.commission_bps, power_acc=0
-        )
+            ledger, validator.address, validator.stake, validator.commission_bps, power_acc=0,
+            height=0,
+        )  # fmt: skip
     total = sum(validator.stake for validator in validators)
     if total >= UINT256_LIMIT:
         raise GenesisError("openledger.validators", "the stakes add up to more than 2**256 - 1")

@@ -13,8 +13,9 @@ parent's commit certificate in `BlockInputs`):
      the downtime minimum (`downtime`);
   3. if block `H` is the first signed by a new active set: move the earning periods to the new
      powers, start the newcomers' downtime records, and forget jailed members of the old set.
-- after the transactions of a boundary block (number a multiple of `epoch_length`): choose the
-  active set that signs from the next block (`epochs`).
+- after the transactions of a boundary block (number a multiple of `epoch_length`): record its
+  timestamp (`EPOCH_TIME`, from which evidence ages in time) and choose the active set that signs
+  from the next block (`epochs`).
 
 `StakingRewardSink` receives the protocol share of an inference fee from the attribution
 precompile: the share is part of the attribution precompile's balance when the sink is called;
@@ -35,7 +36,7 @@ from eth.abc import BlockHeaderAPI, StateAPI
 from openledger.consensus.staking.downtime import record_commit, reset_downtime_record
 from openledger.consensus.staking.epochs import is_epoch_boundary, process_epoch_boundary
 from openledger.consensus.staking.jail import get_benched, prune_benched
-from openledger.consensus.staking.ledger import ACCOUNTED, POWER_ACC, Ledger
+from openledger.consensus.staking.ledger import ACCOUNTED, EPOCH_TIME, POWER_ACC, Ledger
 from openledger.consensus.staking.rewards import materialize, pay_committee, set_earning_power
 from openledger.consensus.staking.sets import get_current_set, get_previous_set, get_signing_set
 from openledger.consensus.validators import Validator
@@ -91,10 +92,13 @@ class StakingHooks:
     def after_transactions(
         self, state: StateAPI, header: BlockHeaderAPI, inputs: BlockInputs
     ) -> None:
-        """At an epoch boundary, choose the set that signs from the next block."""
+        """At an epoch boundary, record its timestamp (the age of evidence in time counts from
+        it) and choose the set that signs from the next block."""
         height = int(header.block_number)
         if is_epoch_boundary(height, self.params.epoch_length):
-            process_epoch_boundary(_ledger(state), self.params, height)
+            ledger = _ledger(state)
+            ledger.set(EPOCH_TIME, height, to=int(header.timestamp))
+            process_epoch_boundary(ledger, self.params, height)
 
 
 def switch_committee(

@@ -73,6 +73,12 @@ UNBONDING_HEIGHT = Field("staking.validator.unbonding.height")
 """(validator, position) -> block in which that entry was made (non-decreasing)."""
 UNBONDING_TOTAL = Field("staking.validator.unbonding.total")
 """(validator, position) -> wei undelegated from this validator up to and including it."""
+STAKE_COUNT = Field("staking.validator.stake.count")
+"""(validator) -> entries in its stake history: one per block that changed `TOKENS`."""
+STAKE_HEIGHT = Field("staking.validator.stake.height")
+"""(validator, entry) -> the block that changed `TOKENS` (increasing; genesis is 0)."""
+STAKE_VALUE = Field("staking.validator.stake.value")
+"""(validator, entry) -> `TOKENS` at the end of that block."""
 
 # --- delegations (keyed by delegator, validator) -------------------------------------------------
 DELEGATION_SHARES = Field("staking.delegation.shares")
@@ -131,6 +137,8 @@ SET_POWER = Field("staking.set.power")
 """(slot, index) -> that member's voting power: its bonded wei when the set was chosen."""
 SET_START = Field("staking.set.start")
 """(slot) -> first height the set signs."""
+EPOCH_TIME = Field("staking.epoch.time")
+"""(boundary block number) -> that block's timestamp (for the age of evidence in time)."""
 
 _KEY_BITS = 128
 _COUNT_BITS = 32

@@ -147,7 +147,8 @@ class _StakingMethods(MethodHandlers[StakingParams]):
             call.revert(f"self-stake {call.value} wei is below the minimum "
                         f"{self.params.min_validator_stake}")  # fmt: skip
         self._check_delegation_room(call, ledger, validator, validator)
-        register_validator(ledger, validator, call.value, commission_bps, self._power_acc(call))
+        register_validator(ledger, validator, call.value, commission_bps, self._power_acc(call),
+                           call.block_number)  # fmt: skip
         call.emit(VALIDATOR_REGISTERED, validator, call.value, commission_bps)
 
     def delegate(self, call: Call, validator: Address) -> None:
@@ -162,7 +163,9 @@ class _StakingMethods(MethodHandlers[StakingParams]):
         if ledger.get(TOKENS, validator) == 0 and ledger.get(SHARES, validator):
             call.revert(f"{hex_address(validator)} has no bonded stake left")
         self._check_delegation_room(call, ledger, delegator, validator)
-        shares = bond(ledger, delegator, validator, call.value, self._power_acc(call))
+        shares = bond(
+            ledger, delegator, validator, call.value, self._power_acc(call), call.block_number
+        )
         call.emit(DELEGATED, delegator, validator, call.value, shares)
 
     def undelegate(self, call: Call, validator: Address, amount: int) -> None:
@@ -178,7 +181,7 @@ class _StakingMethods(MethodHandlers[StakingParams]):
         if count_unbonding_entries(ledger, delegator) >= limit:
             call.revert(f"{limit} unbonding entries are waiting, the most allowed; withdraw first")
         completion = call.block_number + self.params.unbonding_blocks
-        unbond(ledger, delegator, validator, amount, self._power_acc(call))
+        unbond(ledger, delegator, validator, amount, self._power_acc(call), call.block_number)
         add_unbonding_entry(ledger, delegator, validator, amount, call.block_number, completion)
         call.emit(UNDELEGATED, delegator, validator, amount, completion)
 
@@ -233,11 +236,12 @@ class _StakingMethods(MethodHandlers[StakingParams]):
         chain_id = int(call.state.execution_context.chain_id)
         try:
             offence = verify_double_sign(
-                ledger, self.params, vote_a, vote_b, chain_id, call.block_number
-            )
+                ledger, self.params, vote_a, vote_b, chain_id, call.block_number,
+                call.timestamp,
+            )  # fmt: skip
         except InvalidEvidence as error:
             raise PrecompileRevert(error.problem) from None
-        slash = compute_double_sign_slash(ledger, self.params, offence)
+        slash = compute_double_sign_slash(ledger, self.params, offence, call.block_number)
         _charge(call, (offence.reads + slash.reads) * SLOT_READ_GAS, "evidence lookups")
         apply_double_sign_slash(ledger, slash)
         call.pay(call.sender, slash.reward)

@@ -6,18 +6,30 @@ Evidence is two encoded votes, checked as CometBFT checks `DuplicateVoteEvidence
 2. same validator, height, round and kind, and different block hashes (a vote for nil differs
    from a vote for a block);
 3. both signatures are valid signatures of that validator;
-4. the height is before the block that carries the evidence, and at most
-   `evidence_max_age_blocks` before it;
+4. the height is before the block that carries the evidence, and the evidence has not expired:
+   as CometBFT does, it is refused only when it is older than both `evidence_max_age_blocks`
+   (`MaxAgeNumBlocks`) and `evidence_max_age_seconds` (`MaxAgeDuration`), and, whatever its age in
+   time, from `unbonding_blocks` blocks on (the stake unbonded since the offence may have been
+   withdrawn by then, so the slash could not be taken);
 5. the validator was in the active set that signed that height;
 6. that (validator, height) offence was not processed before, and the validator is not already
    tombstoned (a validator is slashed for double signing once).
 
-The slash takes `double_sign_slash_bps` of the validator's bonded stake (so of its self-stake and
-of every delegation alike) and of every unbonding entry made from it at or after the offence
-height (they were still at stake when it signed; `evidence_max_age_blocks < unbonding_blocks`
-guarantees none has been withdrawn yet). `evidence_reward_bps` of the total goes to the submitter
-at once, the rest is burned: it leaves the supply. The validator is jailed for ever (tombstoned):
-it leaves the active set at the next epoch boundary and `unjail` refuses it.
+The age in time is the evidence block's timestamp minus the timestamp of the first epoch
+boundary block at or after the offence height (`EPOCH_TIME`, recorded by the hooks; the current
+block's own timestamp while that boundary is not yet past). Timestamps never decrease, so this
+is at most the true age: evidence CometBFT would accept is never refused, and evidence up to one
+epoch's duration older may still be accepted.
+
+The slash is `double_sign_slash_bps` of the stake bonded with the validator at the offence height
+(its stake history, `bonds.get_stake_at`), not of the stake bonded when the evidence
+arrives: stake delegated since is not punished, and stake unbonded since is. As in Cosmos's
+`x/staking`, the unbonding entries made from the validator at or after the offence height stay
+slashable: each gives `double_sign_slash_bps` of its amount (all of them together at most the
+slash). The rest of the slash comes from the bonded stake (self-stake and every delegation alike),
+as far as it goes. `evidence_reward_bps` of the total goes to the submitter at once, the rest is
+burned: it leaves the supply. The validator is jailed for ever (tombstoned): it leaves the
+active set at the next epoch boundary and `unjail` refuses it.
 """
 
 from dataclasses import dataclass
@@ -25,8 +37,10 @@ from dataclasses import dataclass
 from openledger.consensus.errors import ConsensusError, InvalidVote
 from openledger.consensus.messages import Vote
 from openledger.consensus.signing import validate_vote_signature
+from openledger.consensus.staking.bonds import get_stake_at, set_tokens
 from openledger.consensus.staking.jail import jail
 from openledger.consensus.staking.ledger import (
+    EPOCH_TIME,
     OFFENCE,
     TOKENS,
     TOMBSTONE,
@@ -73,6 +87,10 @@ class DoubleSignSlash:
 
     offence: Offence
     """The offence punished."""
+    height: int
+    """The block that carries the evidence."""
+    stake: int
+    """Wei bonded with the validator at the offence height: the base of the slash."""
     bonded: int
     """Wei taken from the bonded stake."""
     unbonding_first: int
@@ -106,8 +124,10 @@ def verify_double_sign(
     encoded_b: bytes,
     chain_id: int,
     height: int,
+    timestamp: int,
 ) -> Offence:
-    """Check evidence submitted in block `height`; raise `InvalidEvidence` with the reason."""
+    """Check evidence submitted in block `height` with timestamp `timestamp`; raise
+    `InvalidEvidence` with the reason."""
     vote_a = _decode("voteA", encoded_a)
     vote_b = _decode("voteB", encoded_b)
     for name, vote in (("voteA", vote_a), ("voteB", vote_b)):
@@ -129,10 +149,7 @@ def verify_double_sign(
     label = f"0x{validator.hex()}"
     if offence_height >= height:
         raise InvalidEvidence(f"height {offence_height} is not before this block ({height})")
-    if height - offence_height > params.evidence_max_age_blocks:
-        raise InvalidEvidence(
-            f"height {offence_height} is more than {params.evidence_max_age_blocks} blocks old"
-        )
+    _check_age(ledger, params, offence_height, height, timestamp)
     if ledger.get(OFFENCE, validator, offence_height):
         raise InvalidEvidence(
             f"the offence of {label} at height {offence_height} was already slashed"
@@ -145,12 +162,39 @@ def verify_double_sign(
     return Offence(validator, offence_height, reads)
 
 
+def _check_age(
+    ledger: Ledger, params: StakingParams, offence_height: int, height: int, timestamp: int
+) -> None:
+    blocks = height - offence_height
+    if blocks >= params.unbonding_blocks:
+        raise InvalidEvidence(
+            f"height {offence_height} is {blocks} blocks old, not less than unbondingBlocks "
+            f"({params.unbonding_blocks}): the stake unbonded since may have been withdrawn"
+        )
+    if blocks <= params.evidence_max_age_blocks:
+        return
+    length = params.epoch_length
+    boundary = -(-offence_height // length) * length
+    # The boundary's timestamp bounds the offence's from above (a boundary not yet recorded:
+    # this block's own).
+    offence_time = (
+        (ledger.get(EPOCH_TIME, boundary) or timestamp) if boundary < height else timestamp
+    )
+    seconds = timestamp - offence_time
+    if seconds > params.evidence_max_age_seconds:
+        raise InvalidEvidence(
+            f"height {offence_height} is more than {params.evidence_max_age_blocks} blocks "
+            f"({blocks}) and more than {params.evidence_max_age_seconds} seconds ({seconds}) old"
+        )
+
+
 def compute_double_sign_slash(
-    ledger: Ledger, params: StakingParams, offence: Offence
+    ledger: Ledger, params: StakingParams, offence: Offence, height: int
 ) -> DoubleSignSlash:
-    """What slashing `offence` takes and pays (reads only)."""
+    """What slashing `offence` in block `height` takes and pays (reads only)."""
     validator = offence.validator
-    bonded = ledger.get(TOKENS, validator) * params.double_sign_slash_bps // BPS
+    stake, stake_reads = get_stake_at(ledger, validator, offence.height)
+    due = stake * params.double_sign_slash_bps // BPS
     count = ledger.get(UNBONDING_COUNT, validator)
     last_before, reads = find_last_at_most(
         lambda index: ledger.get(UNBONDING_HEIGHT, validator, index), count, offence.height - 1
@@ -160,16 +204,19 @@ def compute_double_sign_slash(
     if first < count:
         before = ledger.get(UNBONDING_TOTAL, validator, first - 1) if first else 0
         base = ledger.get(UNBONDING_TOTAL, validator, count - 1) - before
-    cut = base * params.double_sign_slash_bps // BPS
+    cut = min(due, base * params.double_sign_slash_bps // BPS)
+    bonded = min(due - cut, ledger.get(TOKENS, validator))
     reward = (bonded + cut) * params.evidence_reward_bps // BPS
-    return DoubleSignSlash(offence, bonded, first, count, base, cut, reward, reads)
+    return DoubleSignSlash(
+        offence, height, stake, bonded, first, count, base, cut, reward, reads + stake_reads
+    )
 
 
 def apply_double_sign_slash(ledger: Ledger, slash: DoubleSignSlash) -> None:
     """Record the slash and tombstone the validator (the caller pays and burns the wei)."""
     validator = slash.offence.validator
     if slash.bonded:
-        ledger.add(TOKENS, validator, delta=-slash.bonded)
+        set_tokens(ledger, validator, ledger.get(TOKENS, validator) - slash.bonded, slash.height)
     if slash.unbonding_cut:
         ledger.set(TOMBSTONE_FIRST, validator, to=slash.unbonding_first)
         ledger.set(TOMBSTONE_LIMIT, validator, to=slash.unbonding_limit)

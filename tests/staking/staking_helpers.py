@@ -66,6 +66,7 @@ PARAMS = StakingParams(
     double_sign_slash_bps=500,
     evidence_reward_bps=1000,
     evidence_max_age_blocks=8,
+    evidence_max_age_seconds=5,
     max_delegations_per_account=3,
     max_unbonding_entries=3,
 )
@@ -162,10 +163,12 @@ class StakingChain(ChainHarness):
         *,
         signers: Sequence[Address] | None = None,
         proposer: Address = PROPOSER,
+        seconds: int = 1,
     ) -> tuple[ExecutedBlock, list[ReceiptAPI]]:
-        """The next block with these transactions, executed, not committed."""
+        """The next block with these transactions, `seconds` after its parent, executed, not
+        committed."""
         chosen = self.default_signers() if signers is None else signers
-        executed = self.build(raws, proposer=proposer, signers=chosen)
+        executed = self.build(raws, proposer=proposer, signers=chosen, seconds=seconds)
         return executed, list(executed.receipts)
 
     def mine(  # type: ignore[override]
@@ -174,9 +177,10 @@ class StakingChain(ChainHarness):
         *,
         signers: Sequence[Address] | None = None,
         proposer: Address = PROPOSER,
+        seconds: int = 1,
     ) -> list[ReceiptAPI]:
-        """Execute and commit the next block; returns its receipts."""
-        executed, receipts = self.execute(raws, signers=signers, proposer=proposer)
+        """Execute and commit the next block, `seconds` after its parent; returns its receipts."""
+        executed, receipts = self.execute(raws, signers=signers, proposer=proposer, seconds=seconds)
         self.commit(executed)
         return receipts
 

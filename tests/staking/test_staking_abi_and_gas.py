@@ -143,8 +143,9 @@ def test_evidence_costs_its_schedule_plus_its_bytes_and_lookups(chain: StakingCh
 
     gas = run(chain, KEYS[7], "submitDoubleSignEvidence", *votes)
 
-    # One term start read (the validator has had one term), no unbonding entries to search.
-    lookups = 1 * SLOT_READ_GAS
+    # One term start read (the validator has had one term), one stake history entry searched
+    # and its value read (its genesis stake), no unbonding entries to search.
+    lookups = 3 * SLOT_READ_GAS
     assert gas == GAS["submitDoubleSignEvidence"] + VOTE_BYTE_GAS * sum(map(len, votes)) + lookups
 
 

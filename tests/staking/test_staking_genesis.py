@@ -111,6 +111,7 @@ def test_the_staking_parameters_round_trip_through_the_genesis_file() -> None:
     document = dump_genesis(genesis)
 
     assert document["openledger"]["staking"]["maxUnbondingEntries"] == 3
+    assert document["openledger"]["staking"]["evidenceMaxAgeSeconds"] == 5
     assert parse_genesis(json.loads(json.dumps(document))).openledger.staking == PARAMS
 
 
