@@ -5,8 +5,8 @@
                                    [--tx-period S] [--signal alternate|term|kill]
                                    [--workdir DIR] [--json OUT]
 
-A devnet of four validators and one RPC node (`openledger.node.devnet`: `init_devnet`, `up`,
-`down`, as `openledger devnet init/up/down`) runs on 127.0.0.1 for M minutes (default 30). Through
+A devnet of four validators and one RPC node (`openledger.node.devnet.init_devnet`,
+`devnet_processes.up` and `down`, as `openledger devnet init/up/down`) runs on 127.0.0.1 for M minutes (default 30). Through
 the RPC node (`soak_load`): transfers from three dev accounts, calls of a small contract that
 emits a log, calls of the Datanets precompile (`createDatanet`, `contribute`), one each per
 sender every `--tx-period` seconds; `eth_getLogs`, `eth_call` of a precompile view and
@@ -61,6 +61,7 @@ from soak_report import SoakReport, compute_json, format_report, summarise
 
 from openledger.genesis.dev import derive_dev_keys
 from openledger.node import devnet as devnet_lib
+from openledger.node import devnet_processes
 
 SETTLE_SECONDS = 120.0
 """After the load stops: the longest wait for the last receipts and for every node's head."""
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )  # fmt: skip
         print(f"parameters: {vars(args)}; devnet in {devnet.directory}, ports {base}..{base + 9}")
         try:
-            devnet_lib.up(devnet)
+            devnet_processes.up(devnet)
             report = asyncio.run(soak(devnet, args))
         except BaseException:
             for node in devnet.nodes:
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"--- {path}, last lines:", *tail, sep="\n")
             raise
         finally:
-            devnet_lib.down(devnet, timeout=20)
+            devnet_processes.down(devnet, timeout=20)
     print(format_report(report))
     if args.json is not None:
         args.json.write_text(json.dumps(compute_json(report), indent=2) + "\n")

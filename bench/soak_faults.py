@@ -23,6 +23,7 @@ from network_probes import HeadStream
 from rpc_load import BenchmarkError, call
 
 from openledger.node import devnet as devnet_lib
+from openledger.node import devnet_processes
 
 EXIT_SECONDS = 60.0
 """How long a stopped validator may take to exit before it is killed."""
@@ -151,7 +152,7 @@ async def restart_validator(
         await asyncio.sleep(0.05)
     exited = time.perf_counter() - signalled
     await asyncio.sleep(down_seconds)
-    await asyncio.to_thread(devnet_lib.up, devnet)
+    await asyncio.to_thread(devnet_processes.up, devnet)
     answering = time.perf_counter() - signalled
     back_at = rpc.height
     url = f"http://127.0.0.1:{node.rpc_port}"
