@@ -41,6 +41,7 @@ from openledger.genesis.model import (
     DATANETS_ADDRESS,
     MODELS_ADDRESS,
     STAKING_ADDRESS,
+    StakingParams,
 )
 
 STAKING_SOLIDITY = REPO / "consensus" / "staking" / "solidity"
@@ -222,6 +223,11 @@ def test_precompile_calldata(precompile_node: tuple[ThreadedNode, str], error_lo
                 # The forwarder keeps the value it was sent when its inner call fails.
                 storage, balance = after[probe]
                 after[probe] = (storage, hex(int(balance, 16) - value))
+            if int(receipt["blockNumber"], 16) % StakingParams().epoch_length == 0:
+                # The hooks of an epoch boundary block (the dev chain's default epochs) record
+                # its timestamp in the staking precompile, whatever the block holds: evidence
+                # ages in time from it.
+                after[STAKING] = before[STAKING]
             assert after == before, f"a reverted call changed state: {before} -> {after}"
         else:
             counts.accepted += 1
