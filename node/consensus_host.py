@@ -51,7 +51,7 @@ from openledger.consensus.messages import CommitCertificate, Vote
 from openledger.consensus.state import ConsensusState
 from openledger.consensus.validators import compute_proposer
 from openledger.genesis.types import Address, BlockNumber, Hash32, Round
-from openledger.node.blocks import CandidateBlock
+from openledger.node.blocks import CandidateBlock, CandidateCache
 from openledger.node.chain import NodeChain
 from openledger.node.inbound import InboundAdmission, PeerLink, PeerMessage
 from openledger.node.p2p.gossip import SeenCache, compute_message_id
@@ -121,8 +121,8 @@ class ConsensusHost(InboundAdmission):
         self.on_equivocation = on_equivocation
         self.inbox: asyncio.Queue[Input] = asyncio.Queue(INBOX_SIZE)
         self.state: ConsensusState | None = None
-        self.candidates: dict[Hash32, CandidateBlock] = {}
-        self.sync = BlockSync(chain, network, validators, self._on_synced)
+        self.candidates = CandidateCache()
+        self.sync = BlockSync(chain, network, validators, self._on_synced, self.candidates.get)
         self._seen = SeenCache()
         self._future: dict[int, list[PeerMessage]] = defaultdict(list)
         self._own_messages: list[tuple[int, bytes]] = []

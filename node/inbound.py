@@ -26,7 +26,7 @@ from openledger.consensus.signing import validate_proposal_signature, validate_v
 from openledger.consensus.state import ConsensusState
 from openledger.consensus.validators import compute_proposer
 from openledger.genesis.types import Hash32
-from openledger.node.blocks import CandidateBlock, execute_candidate
+from openledger.node.blocks import CandidateCache, execute_candidate
 from openledger.node.chain import NodeChain
 from openledger.node.p2p.gossip import SeenCache, compute_message_id
 from openledger.node.p2p.identity import PeerId
@@ -80,7 +80,7 @@ class InboundAdmission:
     scheduler: Scheduler
     genesis_hash: Hash32
     state: ConsensusState | None
-    candidates: dict[Hash32, CandidateBlock]
+    candidates: CandidateCache
     sync: BlockSync
     metrics: Any
     _seen: SeenCache

@@ -4,9 +4,10 @@ that are behind.
 A node that starts behind (after downtime, or a new full node) learns the heads of its peers from
 their STATUS messages, asks the highest for the blocks after its own head (GET_BLOCKS), and for
 each block it receives checks the commit certificate against the validator set of that height
-(read from its own state after the previous block), checks the chain rules and re-executes the
-block, then commits it with its certificate. Nothing a peer sends is trusted: a block that fails
-a check gets the peer disconnected. When the node has caught up it rejoins live consensus at the
+(read from its own state after the previous block), checks the chain rules and executes the block
+(unless this node already executed it as a candidate of live consensus: that execution is kept),
+then commits it with its certificate. Nothing a peer sends is trusted: a block that fails a check
+gets the peer disconnected. When the node has caught up it rejoins live consensus at the
 height after its head.
 
 Sync is for falling behind, not for the block being decided: a peer one block ahead has merely
@@ -35,7 +36,7 @@ from openledger.consensus.errors import ConsensusError
 from openledger.consensus.messages import CommitCertificate
 from openledger.consensus.validators import compute_proposer
 from openledger.genesis.types import Address, BlockNumber
-from openledger.node.blocks import execute_candidate
+from openledger.node.blocks import CandidateBlock, execute_candidate
 from openledger.node.chain import NodeChain
 from openledger.node.p2p.identity import PeerId
 from openledger.node.p2p.network import Network
@@ -79,8 +80,11 @@ class BlockSync:
         network: Network,
         validators: ValidatorSource,
         on_synced: Callable[[], Awaitable[None]],
+        executed: Callable[[bytes], CandidateBlock | None] = lambda block_hash: None,
     ) -> None:
         self.chain = chain
+        self.executed = executed
+        """Finds a block this node already executed (a candidate of live consensus) by hash."""
         self.network = network
         self.validators = validators
         self.on_synced = on_synced
@@ -268,6 +272,15 @@ class BlockSync:
         except ConsensusError as error:
             raise ProtocolError(f"block {number} comes with an invalid commit: {error}") from error
         proposer = Address(compute_proposer(validators, number, certificate.round))
+        candidate = self.executed(block.hash)
+        if (
+            candidate is not None
+            and candidate.block.header.parent_hash == self.chain.store.head.hash
+        ):
+            # Executed on our head when it was proposed, and checked then: same hash, same result.
+            parent_bytes = parent_certificate.encode() if parent_certificate else None
+            await self.chain.commit(candidate.executed, certificate.encode(), parent_bytes)
+            return
         try:
             # A certified block's timestamp was accepted by more than 2/3 of the stake when it was
             # fresh; it is not held against our clock now.
