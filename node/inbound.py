@@ -186,6 +186,7 @@ class InboundAdmission:
         self.network.broadcast(MessageKind.PROPOSAL, payload, exclude=peer)
         candidate = self.candidates.get(proposal.block_hash)
         if candidate is None:
+            self.chain.adopt_senders(message.block.transactions)
             try:
                 candidate = await execute_candidate(
                     self.chain.chain, self.chain.store, message.block, message.parent_certificate,

@@ -281,6 +281,7 @@ class BlockSync:
             parent_bytes = parent_certificate.encode() if parent_certificate else None
             await self.chain.commit(candidate.executed, certificate.encode(), parent_bytes)
             return
+        self.chain.adopt_senders(block.transactions)
         try:
             # A certified block's timestamp was accepted by more than 2/3 of the stake when it was
             # fresh; it is not held against our clock now.

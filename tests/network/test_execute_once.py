@@ -39,6 +39,17 @@ class ExecutionSpy:
             self.counts[(id(db), executed.block.hash)] += 1
             return executed
 
+        self.adopted = 0
+        real_adopt = NodeChain.adopt_senders
+
+        def adopt_senders(chain: NodeChain, transactions: Any) -> int:
+            adopted = real_adopt(chain, transactions)
+            # The sender taken from the pool is the one the signature gives.
+            assert all(tx.sender == tx.get_sender() for tx in transactions)
+            self.adopted += adopted
+            return adopted
+
+        monkeypatch.setattr(NodeChain, "adopt_senders", adopt_senders)
         monkeypatch.setattr(NodeChain, "_build", build)
         monkeypatch.setattr(blocks, "import_block", import_block)
 
@@ -88,6 +99,8 @@ async def test_each_validator_executes_each_block_once(
             for number in range(1, 11):
                 assert spy.executions(cluster, member.index, number) == 1, (member.index, number)
         assert len(state_roots(cluster, 10)) == 1
+        # The three validators that did not propose a block took its senders from their pools.
+        assert spy.adopted == 3 * 40
     finally:
         cluster.close()
 
