@@ -13,6 +13,9 @@ from openledger.genesis.model import StakingParams
 from openledger.genesis.types import BlockNumber
 from openledger.state.store import ChainStore
 
+MAX_INTERNED_SETS = 64
+"""Distinct validator sets (one per epoch) kept to return equal sets as one object."""
+
 
 class StakingValidators:
     """The staking precompile's active set, read from the state after the parent block.
@@ -37,6 +40,9 @@ class StakingValidators:
         found = read_validator_set(self.store.state_at(parent), self.params)
         key = (found.start_height, found.validators)
         interned = self._interned.setdefault(key, found)
+        if len(self._interned) > MAX_INTERNED_SETS:
+            # One set per epoch: the oldest epochs' sets are no longer read at live heights.
+            del self._interned[next(iter(self._interned))]
         self._by_parent[parent.hash] = interned
         if len(self._by_parent) > 4096:
             self._by_parent.popitem(last=False)
