@@ -66,6 +66,7 @@ from openledger.node.protocol import (
     encode_status,
     encode_transactions,
 )
+from openledger.node.restore import collect_locked_blocks, restore_locked_blocks
 from openledger.node.safety import LockRecord, SafeSigner
 from openledger.node.sync import BlockSync
 from openledger.node.timers import Scheduler
@@ -187,6 +188,7 @@ class ConsensusHost(InboundAdmission):
             round = Round(max(round, last[1] + 1))
         if round > 0 or lock.locked_value is not None or lock.valid_value is not None:
             log.info("resuming height %d at round %d with the persisted lock", height, round)
+        polka = await self._restore_locked_blocks(height)
         state, actions = resume_height(
             height, validators, self.me, self.timeouts, round=round,
             locked_value=lock.locked_value, locked_round=lock.locked_round,
@@ -194,6 +196,25 @@ class ConsensusHost(InboundAdmission):
         )  # fmt: skip
         self._arm_tick()
         await self._apply(state, actions)
+        for vote in polka:
+            # The polka lets our re-proposal (with its POL round) be prevoted; peers that lost
+            # it get it repeated with our messages.
+            self._own_messages.append((MessageKind.VOTE, vote.encode()))
+            await self._feed(VoteReceived(vote))
+
+    async def _restore_locked_blocks(self, height: BlockNumber) -> list[Vote]:
+        """Execute the persisted locked/valid blocks of `height` again into `candidates`."""
+        if self.signer is None:
+            return []
+        restored = await restore_locked_blocks(
+            self.chain, self.signer.load_lock_blocks(), height, self.validators,
+            self.scheduler.now(),
+        )  # fmt: skip
+        polka: list[Vote] = []
+        for candidate, votes in restored:
+            self.candidates[Hash32(candidate.block.hash)] = candidate
+            polka.extend(votes)
+        return polka
 
     async def process_pending(self) -> int:
         """Handle every queued input without waiting (for deterministic tests)."""
@@ -244,7 +265,7 @@ class ConsensusHost(InboundAdmission):
             state.valid_value, state.valid_round,
         )  # fmt: skip
         if lock != self._saved_lock:
-            self.signer.save_lock(lock)
+            self.signer.save_lock(lock, collect_locked_blocks(state, self.candidates))
             self._saved_lock = lock
 
     async def _perform(self, action: Action) -> None:

@@ -10,7 +10,9 @@ consensus host can make the validator sign two different messages for one step:
 
 The lock (locked and valid value, with their rounds) is persisted the same way whenever it
 changes, so that a restarted validator resumes with it and cannot prevote against its own
-precommit (the "amnesia" fault).
+precommit (the "amnesia" fault). The bodies of the locked and valid blocks, with their parent
+certificates and the prevotes that locked them, go into the same synced write (CometBFT keeps them
+in its WAL): without them a restarted network could be locked on a block nobody has, and halt.
 """
 
 import logging
@@ -23,6 +25,7 @@ import rlp
 from openledger.consensus.messages import Proposal, Vote, VoteKind
 from openledger.consensus.signing import compute_signer_address, sign_proposal, sign_vote
 from openledger.genesis.types import Address, BlockNumber, ChainId, Hash32, Round
+from openledger.node.p2p.framing import MAX_FRAME_SIZE
 from openledger.state.db import LevelDB
 from openledger.state.schema import consensus_key
 
@@ -30,6 +33,7 @@ log = logging.getLogger("openledger.safety")
 
 LAST_SIGNED_KEY = consensus_key("last-signed")
 LOCK_KEY = consensus_key("lock")
+LOCK_BLOCKS_KEY = consensus_key("lock-blocks")
 
 
 class SignStep(IntEnum):
@@ -56,6 +60,23 @@ class LockRecord:
     """The valid block, if any."""
     valid_round: Round
     """Its round, -1 if none."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockedBlock:
+    """A locked or valid block as persisted with the lock, enough to execute it again."""
+
+    block: bytes
+    """The RLP block."""
+    parent_certificate: bytes
+    """The parent's encoded commit certificate, empty for block 1."""
+    polka: tuple[bytes, ...]
+    """The encoded prevotes of the round it was locked (or made valid) in."""
+
+    @property
+    def size(self) -> int:
+        """Bytes it takes, about."""
+        return len(self.block) + len(self.parent_certificate) + sum(map(len, self.polka))
 
 
 class SafeSigner:
@@ -114,10 +135,17 @@ class SafeSigner:
         self._record(height, round, step, block_hash, message)
         return message
 
-    def save_lock(self, lock: LockRecord) -> None:
-        """Persist the lock (fsync) before the votes that depend on it are sent."""
+    def save_lock(self, lock: LockRecord, blocks: tuple[LockedBlock, ...] = ()) -> None:
+        """Persist the lock with its blocks (one fsync) before the votes that depend on it are
+        sent. A block over the p2p frame size (no peer could have sent it) is left out."""
+        kept = [b for b in blocks if b.size <= MAX_FRAME_SIZE]
+        if len(kept) < len(blocks):
+            log.warning("not persisting a locked block over %d bytes", MAX_FRAME_SIZE)
         self._db.write(
             {
+                LOCK_BLOCKS_KEY: rlp.encode(
+                    [[b.block, b.parent_certificate, list(b.polka)] for b in kept]
+                ),
                 LOCK_KEY: rlp.encode(
                     [
                         lock.height,
@@ -127,7 +155,7 @@ class SafeSigner:
                         lock.valid_value or b"",
                         lock.valid_round + 1,
                     ]
-                )
+                ),
             },
             sync=True,
         )
@@ -145,6 +173,16 @@ class SafeSigner:
             Round(_int(locked_round) - 1),
             Hash32(valid) if valid else None,
             Round(_int(valid_round) - 1),
+        )
+
+    def load_lock_blocks(self) -> tuple[LockedBlock, ...]:
+        """The blocks persisted with the lock (none if the record is missing)."""
+        encoded = self._db.get_or_none(LOCK_BLOCKS_KEY)
+        if encoded is None:
+            return ()
+        return tuple(
+            LockedBlock(block, certificate, tuple(polka))
+            for block, certificate, polka in rlp.decode(encoded)
         )
 
     def _may_sign(self, height: int, round: int, step: SignStep, block_hash: bytes) -> bool:

@@ -241,3 +241,41 @@ async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> Non
         lambda: all(m.head >= stuck + 2 for m in cluster.members), max_ms=120_000
     )
     cluster.assert_agreement()
+
+
+async def test_whole_network_restart_locked_on_a_block_commits_it(cluster: Cluster) -> None:
+    """Every validator locks on round 0's block, then all restart at once: the block's body was
+    persisted with the lock, so the next proposer re-proposes it and the height commits it."""
+    from openledger.consensus.messages import Vote, VoteKind
+    from openledger.node.protocol import MessageKind
+
+    await cluster.start()
+    await cluster.run_until(lambda: all(m.head >= 4 for m in cluster.members))
+
+    def is_precommit(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
+        return kind == MessageKind.VOTE and Vote.decode(payload).kind is VoteKind.PRECOMMIT
+
+    cluster.hub.set_drop_filter(is_precommit)
+    stuck = max(m.head for m in cluster.members) + 1
+
+    def everyone_locked_at_stuck() -> bool:
+        return all(
+            m.host.state is not None
+            and m.host.state.height == stuck
+            and m.host.state.locked_value is not None
+            for m in cluster.members
+        )
+
+    await cluster.run_until(everyone_locked_at_stuck, max_ms=60_000)
+    locked = {m.host.state.locked_value for m in cluster.members if m.host.state is not None}
+    assert len(locked) == 1
+    for index in range(4):
+        cluster.stop(index)
+    cluster.hub.set_drop_filter(None)
+    for index in range(4):
+        await cluster.restart(index)
+    await cluster.run_until(
+        lambda: all(m.head >= stuck + 2 for m in cluster.members), max_ms=120_000
+    )
+    cluster.assert_agreement()
+    assert cluster.member(0).hashes()[stuck] == locked.pop()
