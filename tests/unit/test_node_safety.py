@@ -5,7 +5,8 @@ from pathlib import Path
 from openledger.consensus.messages import VoteKind
 from openledger.consensus.signing import validate_proposal_signature, validate_vote_signature
 from openledger.genesis.types import BlockNumber, ChainId, Hash32, Round
-from openledger.node.safety import SafeSigner
+from openledger.node.p2p.framing import MAX_FRAME_SIZE
+from openledger.node.safety import LockedBlock, LockRecord, SafeSigner
 from openledger.state.db import LevelDB
 
 KEY = bytes.fromhex("11" * 32)
@@ -44,3 +45,17 @@ def test_the_record_survives_a_restart(tmp_path: Path) -> None:
     assert reopened.last_signed == (H, R, 1)
     assert reopened.sign_proposal(H, R, BLOCK_A, Round(-1)) == proposal
     assert reopened.sign_proposal(H, R, BLOCK_B, Round(-1)) is None
+
+
+def test_the_lock_and_its_blocks_survive_a_restart_and_an_oversized_block_is_left_out(
+    tmp_path: Path,
+) -> None:
+    db = LevelDB(tmp_path / "db")
+    lock = LockRecord(H, Round(2), BLOCK_A, Round(1), BLOCK_B, Round(2))
+    kept = LockedBlock(b"block a", b"certificate", (b"vote 1", b"vote 2"))
+    oversized = LockedBlock(b"x" * (MAX_FRAME_SIZE + 1), b"", ())
+    SafeSigner(db, KEY, CHAIN).save_lock(lock, (kept, oversized))
+    db.close()
+    reopened = SafeSigner(LevelDB(tmp_path / "db"), KEY, CHAIN)
+    assert reopened.load_lock() == lock
+    assert reopened.load_lock_blocks() == (kept,)
