@@ -2,6 +2,7 @@
 BFT chain must survive, each checked for agreement (same hash at every height on every node)."""
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from byzantine import ConflictingProposer, Equivocator
 from cluster import FAST_TIMEOUTS, Cluster
 
-from openledger.consensus.messages import CommitCertificate
+from openledger.consensus.messages import CommitCertificate, Vote, VoteKind
 from openledger.node.protocol import MessageKind
 
 pytestmark = pytest.mark.timeout(240)
@@ -208,30 +209,24 @@ async def test_late_full_node_syncs_every_block_with_its_commit(cluster: Cluster
     assert late.hashes()[:41] == cluster.member(0).hashes()[:41]
 
 
-async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> None:
-    """Every validator signs in a round that cannot decide, then all restart at once: each must
-    move on to a round it has not signed in (its signer refuses anything else in the old one)."""
-    from openledger.consensus.messages import Vote, VoteKind
+async def _stall_then_restart_all(
+    cluster: Cluster, stalled_enough: Callable[[int], bool], after_stall: Callable[[], None]
+) -> int:
+    """Drop every precommit so that the next height cannot decide, wait until
+    `stalled_enough(stuck)`, call `after_stall`, then stop and restart all four validators at
+    once; returns the stuck height once every node is two blocks past it."""
     from openledger.node.protocol import MessageKind
 
     await cluster.start()
     await cluster.run_until(lambda: all(m.head >= 4 for m in cluster.members))
 
-    # Precommits are lost from now on: the current height gets prevotes and precommits signed,
-    # but cannot decide.
     def is_precommit(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
         return kind == MessageKind.VOTE and Vote.decode(payload).kind is VoteKind.PRECOMMIT
 
     cluster.hub.set_drop_filter(is_precommit)
     stuck = max(m.head for m in cluster.members) + 1
-
-    def everyone_signed_at_stuck() -> bool:
-        return all(
-            m.host.signer is not None and (m.host.signer.last_signed or (0,))[0] == stuck
-            for m in cluster.members
-        )
-
-    await cluster.run_until(everyone_signed_at_stuck, max_ms=60_000)
+    await cluster.run_until(lambda: stalled_enough(stuck), max_ms=60_000)
+    after_stall()
     for index in range(4):
         cluster.stop(index)
     cluster.hub.set_drop_filter(None)
@@ -241,24 +236,28 @@ async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> Non
         lambda: all(m.head >= stuck + 2 for m in cluster.members), max_ms=120_000
     )
     cluster.assert_agreement()
+    return stuck
+
+
+async def test_whole_network_restart_mid_height_goes_on(cluster: Cluster) -> None:
+    """Every validator signs in a round that cannot decide, then all restart at once: each must
+    move on to a round it has not signed in (its signer refuses anything else in the old one)."""
+
+    def everyone_signed_at(stuck: int) -> bool:
+        return all(
+            m.host.signer is not None and (m.host.signer.last_signed or (0,))[0] == stuck
+            for m in cluster.members
+        )
+
+    await _stall_then_restart_all(cluster, everyone_signed_at, lambda: None)
 
 
 async def test_whole_network_restart_locked_on_a_block_commits_it(cluster: Cluster) -> None:
     """Every validator locks on round 0's block, then all restart at once: the block's body was
     persisted with the lock, so the next proposer re-proposes it and the height commits it."""
-    from openledger.consensus.messages import Vote, VoteKind
-    from openledger.node.protocol import MessageKind
+    locked: set[bytes] = set()
 
-    await cluster.start()
-    await cluster.run_until(lambda: all(m.head >= 4 for m in cluster.members))
-
-    def is_precommit(sender: bytes, recipient: bytes, kind: int, payload: bytes) -> bool:
-        return kind == MessageKind.VOTE and Vote.decode(payload).kind is VoteKind.PRECOMMIT
-
-    cluster.hub.set_drop_filter(is_precommit)
-    stuck = max(m.head for m in cluster.members) + 1
-
-    def everyone_locked_at_stuck() -> bool:
+    def everyone_locked_at(stuck: int) -> bool:
         return all(
             m.host.state is not None
             and m.host.state.height == stuck
@@ -266,16 +265,9 @@ async def test_whole_network_restart_locked_on_a_block_commits_it(cluster: Clust
             for m in cluster.members
         )
 
-    await cluster.run_until(everyone_locked_at_stuck, max_ms=60_000)
-    locked = {m.host.state.locked_value for m in cluster.members if m.host.state is not None}
+    def remember_the_lock() -> None:
+        locked.update(m.host.state.locked_value for m in cluster.members if m.host.state)
+
+    stuck = await _stall_then_restart_all(cluster, everyone_locked_at, remember_the_lock)
     assert len(locked) == 1
-    for index in range(4):
-        cluster.stop(index)
-    cluster.hub.set_drop_filter(None)
-    for index in range(4):
-        await cluster.restart(index)
-    await cluster.run_until(
-        lambda: all(m.head >= stuck + 2 for m in cluster.members), max_ms=120_000
-    )
-    cluster.assert_agreement()
     assert cluster.member(0).hashes()[stuck] == locked.pop()
