@@ -49,6 +49,21 @@ def decode_json(text: bytes | str) -> Any:
     return orjson.loads(text)
 
 
+def decode_request_json(text: bytes | str) -> Any:
+    """Parse a JSON-RPC payload, keeping integer ids beyond 64 bits exact.
+
+    orjson reads an integer that does not fit 64 bits as a float, so such an id would be
+    echoed as `1.8446744073709552e+19`. When a request's id came back a float, the text is read
+    again with the standard library, which keeps integers exact; orjson has already refused
+    what would make that unsafe (nesting deeper than 1024, bad syntax).
+    """
+    payload = orjson.loads(text)
+    requests = payload if isinstance(payload, list) else (payload,)
+    if any(isinstance(item, dict) and isinstance(item.get("id"), float) for item in requests):
+        return json.loads(text)
+    return payload
+
+
 def encode_json(value: Any) -> str:
     """JSON text of a response; integers beyond 64 bits, which orjson refuses, go through json."""
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openledger.genesis.errors import OpenLedgerError
-from openledger.rpc.codec import decode_json
+from openledger.rpc.codec import decode_request_json
 from openledger.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_INPUT,
@@ -115,7 +115,7 @@ class Dispatcher:
     async def handle_payload(self, body: bytes | str, context: RequestContext) -> Any:
         """The JSON response to a raw payload, or None when nothing is to be sent back."""
         try:
-            payload = decode_json(body)
+            payload = decode_request_json(body)
         except ValueError as error:  # JSONDecodeError: bad syntax, bad UTF-8, too deep, NaN
             return _error_response(None, RpcError(PARSE_ERROR, f"parse error: {error}"))
         if isinstance(payload, list):

@@ -41,6 +41,7 @@ from rpc_tools import (
 )
 
 from openledger.rpc import misc
+from openledger.rpc.codec import encode_json
 from openledger.rpc.dispatch import Dispatcher, RequestContext
 
 pytestmark = pytest.mark.timeout(60)
@@ -82,6 +83,19 @@ def test_response_to_an_infinite_id_is_strict_json(chain: Chain) -> None:
         response = orjson.loads(answer.read())  # refuses Infinity and NaN, as browsers do
     assert response["id"] is None
     assert response["error"]["code"] in (-32700, -32600)
+
+
+async def test_an_id_beyond_64_bits_is_echoed_exactly() -> None:
+    dispatcher = Dispatcher([misc.methods])
+    big, small = 2**64, -(2**63) - 1
+    body = (
+        f'[{{"jsonrpc":"2.0","id":{big},"method":"web3_clientVersion"}},'
+        f'{{"jsonrpc":"2.0","id":{small},"method":"web3_clientVersion"}},'
+        '{"jsonrpc":"2.0","id":1.5,"method":"web3_clientVersion"}]'
+    )
+    responses = await dispatcher.handle_payload(body.encode(), RequestContext(api=None))
+    assert [response["id"] for response in responses] == [big, small, 1.5]
+    assert f'"id":{big}' in encode_json(responses).replace(" ", "")
 
 
 async def test_a_non_finite_id_decoded_by_a_caller_is_an_invalid_request() -> None:
