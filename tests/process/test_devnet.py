@@ -10,7 +10,11 @@ from helpers import DEV_ADDRESSES, DEV_KEYS, result, wait_for
 
 from openledger.node import devnet as devnet_lib
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(500)]
+
+LIVENESS_SECONDS = 120
+"""Five node processes start on two cores that the rest of the suite may be using too: a quiet
+machine makes blocks within 10 s; the bound is for a starved one."""
 
 
 def _cli(*arguments: str) -> str:
@@ -31,7 +35,11 @@ def test_devnet_up_down_up_resumes_where_it_stopped(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{network.node('rpc1').rpc_port}"
     try:
         _cli("devnet", "up", str(directory))
-        wait_for(lambda: int(result(url, "eth_blockNumber"), 16) >= 2, timeout=60, what="blocks")
+        wait_for(
+            lambda: int(result(url, "eth_blockNumber"), 16) >= 2,
+            timeout=LIVENESS_SECONDS,
+            what="blocks",
+        )
         signed = Account.from_key(DEV_KEYS[0]).sign_transaction(
             {"type": 2, "chainId": 4242, "nonce": 0, "to": DEV_ADDRESSES[2], "value": 777,
              "gas": 21000, "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9}
@@ -40,7 +48,9 @@ def test_devnet_up_down_up_resumes_where_it_stopped(tmp_path: Path) -> None:
             url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()]
         )
         receipt = wait_for(
-            lambda: result(url, "eth_getTransactionReceipt", [tx_hash]), timeout=60, what="receipt"
+            lambda: result(url, "eth_getTransactionReceipt", [tx_hash]),
+            timeout=LIVENESS_SECONDS,
+            what="receipt",
         )
         status = _cli("devnet", "status", str(directory))
         assert status.count(" up ") == 5 and "validator1" in status and "rpc1" in status
@@ -60,7 +70,7 @@ def test_devnet_up_down_up_resumes_where_it_stopped(tmp_path: Path) -> None:
         )
         wait_for(
             lambda: int(result(url, "eth_blockNumber"), 16) >= head + 3,
-            timeout=60,
+            timeout=LIVENESS_SECONDS,
             what="new blocks after restart",
         )
     finally:
