@@ -21,6 +21,7 @@ from openledger.node.attribution_cli import add_attribution_commands
 from openledger.node.content_cli import add_content_commands
 from openledger.node.logs import LEVELS, setup_logging
 from openledger.node.service import client_version
+from openledger.rpc.server import NAMESPACES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,6 +234,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--http.vhosts", dest="vhosts", type=_csv, default=("localhost",),
         help="comma-separated host names accepted in the Host header ('*' for any; IPs always)",
     )  # fmt: skip
+    parser.add_argument(
+        "--http.api", dest="http_api", type=_namespaces, default=None, metavar="NAMESPACES",
+        help="comma-separated method namespaces to serve, e.g. eth,net,web3,ol "
+        "(default all; a validator leaves out debug)",
+    )  # fmt: skip
     parser.add_argument("--ws", dest="ws", action=argparse.BooleanOptionalAction, default=True,
                         help="serve WebSocket JSON-RPC on the HTTP port (default on)")  # fmt: skip
     parser.add_argument(
@@ -269,6 +275,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def _port(text: str) -> int:
     value = _bounded_int(0, 65535)(text)
     return value
+
+
+def _namespaces(text: str) -> frozenset[str]:
+    chosen = frozenset(name.strip() for name in text.split(",") if name.strip())
+    unknown = chosen - NAMESPACES
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown namespace {', '.join(sorted(unknown))} (known: {', '.join(sorted(NAMESPACES))})"
+        )
+    return chosen
 
 
 def _chain_id(text: str) -> int:

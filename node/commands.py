@@ -33,7 +33,7 @@ from openledger.node.service import (
     open_dev_node,
     open_network_node,
 )
-from openledger.rpc.server import RpcConfig
+from openledger.rpc.server import NAMESPACES, RpcConfig
 
 ETHER = 10**18
 
@@ -271,6 +271,7 @@ def _metrics_address(args: argparse.Namespace) -> tuple[str, int] | None:
 
 def _rpc_config(args: argparse.Namespace) -> RpcConfig:
     cors = args.corsdomain if args.corsdomain is not None else (args.corsdomain_default,)
+    validator = getattr(args, "validator_key", None) is not None
     return RpcConfig(
         host=args.http_addr,
         port=args.http_port,
@@ -278,7 +279,10 @@ def _rpc_config(args: argparse.Namespace) -> RpcConfig:
         vhosts=tuple(host.lower() for host in args.vhosts),
         websocket=args.ws,
         # A validator serves no page unless asked: its RPC port is not meant for the public.
-        explorer=args.explorer
-        if args.explorer is not None
-        else getattr(args, "validator_key", None) is None,
+        explorer=args.explorer if args.explorer is not None else not validator,
+        # Tracing is the costliest thing a caller can ask for: a validator offers it only when
+        # its operator lists `debug` (geth serves it only when asked for, on every node).
+        namespaces=args.http_api
+        if args.http_api is not None
+        else (NAMESPACES - {"debug"} if validator else None),
     )

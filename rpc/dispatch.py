@@ -96,6 +96,11 @@ RequestObserver = Callable[[str, float, bool], None]
 """Called after each request with (method, seconds, succeeded), for metrics."""
 
 
+def namespace_of(method_name: str) -> str:
+    """The namespace of a method name: `debug` for `debug_traceTransaction`."""
+    return method_name.partition("_")[0]
+
+
 class Dispatcher:
     """Routes JSON-RPC payloads to methods."""
 
@@ -105,10 +110,17 @@ class Dispatcher:
         *,
         max_batch: int = 1000,
         observer: RequestObserver | None = None,
+        namespaces: frozenset[str] | None = None,
     ) -> None:
         self.methods: dict[str, Method] = {}
         for table in tables:
             self.methods.update(table.methods)
+        if namespaces is not None:  # a method outside them answers "does not exist", as in geth
+            self.methods = {
+                name: method
+                for name, method in self.methods.items()
+                if namespace_of(name) in namespaces
+            }
         self.max_batch = max_batch
         self.observer = observer
 

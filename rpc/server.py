@@ -37,7 +37,13 @@ from openledger.rpc import (
 )
 from openledger.rpc.api import NodeAPI
 from openledger.rpc.codec import encode_json
-from openledger.rpc.dispatch import Dispatcher, MethodTable, RequestContext, RequestObserver
+from openledger.rpc.dispatch import (
+    Dispatcher,
+    MethodTable,
+    RequestContext,
+    RequestObserver,
+    namespace_of,
+)
 from openledger.rpc.errors import INVALID_REQUEST
 from openledger.rpc.fees import FeeOracle
 from openledger.rpc.filters import FilterManager
@@ -56,6 +62,11 @@ DEFAULT_TABLES: tuple[MethodTable, ...] = (
     eth_tools.methods,
     impersonation.methods,
 )
+
+NAMESPACES: frozenset[str] = frozenset(
+    namespace_of(name) for table in DEFAULT_TABLES for name in table.methods
+)
+"""Every namespace the server has (`eth`, `debug`, `anvil`...), for `--http.api`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,8 @@ class RpcConfig:
     """Seconds a client has to send a request body once its header arrived."""
     explorer: bool = False
     """Serve the explorer page at /explorer/ (and send browsers opening / there)."""
+    namespaces: frozenset[str] | None = None
+    """The method namespaces served (`--http.api`); None serves all of them."""
 
 
 class RpcServer:
@@ -104,7 +117,9 @@ class RpcServer:
     ) -> None:
         self.api = api
         self.config = config
-        self.dispatcher = Dispatcher(tables, max_batch=config.max_batch, observer=observer)
+        self.dispatcher = Dispatcher(
+            tables, max_batch=config.max_batch, observer=observer, namespaces=config.namespaces
+        )
         self.filters = FilterManager(api.store)
         self.services: dict[str, Any] = {"filters": self.filters, "fees": FeeOracle(api.store)}
         self._connections: set[WsConnection] = set()
