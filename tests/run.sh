@@ -10,6 +10,9 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+# The Hardhat project of tests/clients/test_hardhat.py has a lockfile of its own (CommonJS, as
+# Hardhat 2 projects are).
+(cd tests/hardhat && npm ci --no-audit --no-fund --loglevel=error)
 # The explorer's browser tests drive Debian's Chromium (tests/explorer/).
 if ! command -v chromium >/dev/null; then
     if [ "$(id -u)" = 0 ]; then
